@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up a Debian/Ubuntu machine for ecr-token-tray development: the system packages the
+# app and its tests use (a real tray, notifications, docker CLI, registry, credential
+# helpers, AWS CLI v2), then a virtualenv in .venv with the app and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+APT_PACKAGES=(
+  python3 python3-venv python3-dev gcc pkg-config         # the venv, PyGObject's build
+  libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0     # pystray's gtk backend (a menu)
+  gir1.2-ayatanaappindicator3-0.1
+  xvfb trayer dunst dbus-x11 libnotify-bin xdotool imagemagick   # a headless desktop
+  docker-registry golang-docker-credential-helpers pass gnupg    # real registry and helpers
+  amazon-ecr-credential-helper awscli podman
+  desktop-file-utils binutils openssl ca-certificates
+)
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+command -v docker >/dev/null || missing+=(docker.io)
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test,linux-gui]'
+echo "setup done: .venv ready ($(.venv/bin/python --version))"

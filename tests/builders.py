@@ -1,0 +1,165 @@
+"""Build realistic HOME trees at test time: real file formats, expiries relative to now."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tray_app.tokens import make_authorization_token, make_ecr_password
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_(minutes: float) -> datetime:
+    """A moment ``minutes`` from now (negative: in the past), whole seconds, UTC."""
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0)
+
+
+def ecr_password(expires_in_minutes: float | None, payload: str = "cGF5bG9hZA==") -> str:
+    """A password in ECR's real format; ``None`` gives an old-style token with no expiry."""
+    if expires_in_minutes is None:
+        import base64
+        return base64.b64encode(json.dumps({"payload": payload, "version": "2"}).encode()).decode()
+    return make_ecr_password(in_(expires_in_minutes), payload)
+
+
+def docker_auth(expires_in_minutes: float | None, payload: str = "cGF5bG9hZA==") -> str:
+    return make_authorization_token(ecr_password(expires_in_minutes, payload))
+
+
+def host(account: str = "111111111111", region: str = "eu-central-1") -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+@dataclass
+class FakeHome:
+    """A temporary HOME with every place credentials live, plus the env pointing at it."""
+
+    root: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, root: Path) -> FakeHome:
+        root.mkdir(parents=True, exist_ok=True)
+        runtime = root / "run"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        env = {
+            "HOME": str(root),
+            "XDG_CONFIG_HOME": str(root / ".config"),
+            "XDG_STATE_HOME": str(root / ".local" / "state"),
+            "XDG_CACHE_HOME": str(root / ".cache"),
+            "XDG_DATA_HOME": str(root / ".local" / "share"),
+            "XDG_RUNTIME_DIR": str(runtime),
+        }
+        return cls(root, env)
+
+    # -- paths -------------------------------------------------------------------------
+    @property
+    def docker_config_path(self) -> Path:
+        return Path(self.env.get("DOCKER_CONFIG", self.root / ".docker")) / "config.json"
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.env["XDG_STATE_HOME"]) / "ecr-token-tray"
+
+    @property
+    def config_toml(self) -> Path:
+        return Path(self.env["XDG_CONFIG_HOME"]) / "ecr-token-tray" / "config.toml"
+
+    @property
+    def podman_auth_path(self) -> Path:
+        return Path(self.env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"
+
+    @property
+    def sso_cache_dir(self) -> Path:
+        return self.root / ".aws" / "sso" / "cache"
+
+    # -- writers -----------------------------------------------------------------------
+    def write_json(self, path: Path, document: object) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2))
+        path.chmod(0o600)
+        return path
+
+    def docker_config(self, auths: dict | None = None, **extra: object) -> Path:
+        return self.write_json(self.docker_config_path, {"auths": auths or {}, **extra})
+
+    def podman_auth(self, auths: dict) -> Path:
+        return self.write_json(self.podman_auth_path, {"auths": auths})
+
+    def ecr_login_cache(self, entries: dict[str, datetime]) -> Path:
+        """amazon-ecr-credential-helper's cache.json, keyed as the helper keys it."""
+        registries = {}
+        for registry_host, expires in entries.items():
+            account, _, rest = registry_host.partition(".dkr.ecr.")
+            region = rest.split(".")[0]
+            key = f"{region}-{hashlib.sha1(b'AKIAEXAMPLE').hexdigest()}-{account}"
+            registries[key] = {
+                "AuthorizationToken": docker_auth(720),
+                "RequestedAt": (expires - timedelta(hours=12)).isoformat().replace("+00:00", "Z"),
+                "ExpiresAt": expires.isoformat().replace("+00:00", "Z"),
+                "ProxyEndpoint": f"https://{registry_host}",
+                "Service": "ecr",
+            }
+        return self.write_json(self.root / ".ecr" / "cache.json",
+                               {"Registries": registries, "Version": "1.0"})
+
+    def aws_config(self, text: str) -> Path:
+        path = self.root / ".aws" / "config"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def sso_token(self, session_or_url: str, start_url: str, expires: datetime,
+                  refresh: bool = True, registration_days: float = 80,
+                  region: str = "eu-west-1") -> Path:
+        """An SSO cache file as the AWS CLI v2 writes it (sha1 of session name / URL)."""
+        key = hashlib.sha1(session_or_url.encode()).hexdigest()
+        document = {
+            "startUrl": start_url,
+            "region": region,
+            "accessToken": "aoaAAAAAGsso-access-token-secret",
+            "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if refresh:
+            document.update({
+                "clientId": "client-id-example",
+                "clientSecret": "client-secret-example",
+                "registrationExpiresAt": (datetime.now(UTC) + timedelta(days=registration_days)
+                                          ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "refreshToken": "aorAAAAAGsso-refresh-token-secret",
+            })
+        return self.write_json(self.sso_cache_dir / f"{key}.json", document)
+
+    def app_config(self, text: str) -> Path:
+        self.config_toml.parent.mkdir(parents=True, exist_ok=True)
+        self.config_toml.write_text(text)
+        return self.config_toml
+
+    # -- running -----------------------------------------------------------------------
+    def full_env(self, **overrides: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "DOCKER_", "REGISTRY_AUTH", "XDG_", "ECR_TOKEN"))}
+        env.update(self.env)
+        env.update(overrides)
+        return env
+
+    def run_cli(self, *args: str, timeout: float = 60, input: str | None = None,
+                **env_overrides: str) -> subprocess.CompletedProcess:
+        """Run the real entry point as a user would, in this HOME."""
+        return subprocess.run(
+            [sys.executable, "-m", "tray_app", *args],
+            env=self.full_env(**env_overrides), capture_output=True, text=True,
+            timeout=timeout, input=input, cwd=self.root,
+        )
+
+    def status_json(self, **env_overrides: str) -> dict:
+        result = self.run_cli("status", "--json", **env_overrides)
+        assert result.returncode in (0, 1, 2), result.stderr
+        return json.loads(result.stdout)

@@ -1,0 +1,65 @@
+"""Command line: parse arguments, run one command, turn errors into one clear line.
+
+Every subcommand lives in ``tray_app/commands/<name>.py`` with ``add_arguments(parser)``
+and ``run(args) -> int``. Those modules import heavy libraries (boto3, pystray, PIL)
+only inside ``run``, so ``status`` stays as light as the interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from tray_app import APP_NAME, __version__
+from tray_app.errors import TrayAppError
+
+COMMANDS = {
+    "status": "show every ECR login on this machine and when it expires",
+    "login": "log in again to ECR registries (runs `aws sso login` when needed)",
+    "doctor": "check what a login needs (docker, aws CLI, helpers, SSO config, tray)",
+    "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",
+    "tray": "start the tray icon (the default when no command is given)",
+    "autostart": "start the tray at login: enable, disable or show",
+}
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME, description="Know when your Amazon ECR logins expire, and renew them.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log at debug level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, summary in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        _command_module(name).add_arguments(sub)
+    return parser
+
+
+def _command_module(name: str):
+    return importlib.import_module(f"tray_app.commands.{name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "tray"
+    if args.command is None:
+        parser.parse_args(["tray"], namespace=args)
+    try:
+        return _command_module(command).run(args)
+    except TrayAppError as error:
+        print(f"{APP_NAME}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{APP_NAME}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the one place a bug becomes a line, not a traceback
+        log.debug("unexpected error", exc_info=True)
+        print(f"{APP_NAME}: internal error ({type(error).__name__}) - please report it;"
+              " run with --debug and see the log for details", file=sys.stderr)
+        return 70

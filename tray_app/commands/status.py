@@ -1,0 +1,141 @@
+"""``ecr-token-tray status``: a table (or JSON) of every ECR login and SSO session."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
+from tray_app.model import RegistryStatus, Snapshot, SsoStatus, State
+from tray_app.settings import Paths, Settings
+from tray_app.snapshot import take_snapshot
+from tray_app.timeutil import format_time_left, iso_utc
+
+EXIT_ATTENTION = 1  # --check: a watched login is expired or critical
+EXIT_UNREADABLE = 2  # some source could not be read
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the JSON contract")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a non-managed login is expired or critical")
+
+
+def run(args: argparse.Namespace) -> int:
+    snapshot, settings_problem = load_snapshot()
+    print(snapshot_json(snapshot) if args.json else render_table(snapshot))
+    for problem in ([settings_problem] if settings_problem else []) + [
+            p.message for p in snapshot.errors]:
+        print(f"{APP_NAME}: {problem}", file=sys.stderr)
+    if snapshot.errors or settings_problem:
+        return EXIT_UNREADABLE
+    if args.check and needs_login(snapshot):
+        return EXIT_ATTENTION
+    return 0
+
+
+def load_snapshot() -> tuple[Snapshot, str | None]:
+    """Snapshot with the user's settings; a broken config file falls back to defaults."""
+    paths = Paths.from_env()
+    try:
+        settings, problem = Settings.load(paths.config_file), None
+    except TrayAppError as error:
+        settings, problem = Settings(), str(error)
+    return take_snapshot(paths, settings), problem
+
+
+def needs_login(snapshot: Snapshot) -> bool:
+    return any(r.state in (State.EXPIRED, State.CRITICAL) for r in snapshot.registries)
+
+
+def snapshot_document(snapshot: Snapshot) -> dict:
+    return {
+        "generated_at": iso_utc(snapshot.generated_at),
+        "registries": [_registry_document(r) for r in snapshot.registries],
+        "sso_sessions": [_sso_document(s) for s in snapshot.sso_sessions],
+        "errors": [{"source": e.source, "message": e.message} for e in snapshot.errors],
+    }
+
+
+def snapshot_json(snapshot: Snapshot) -> str:
+    return json.dumps(snapshot_document(snapshot), indent=2)
+
+
+def _registry_document(row: RegistryStatus) -> dict:
+    ref = row.registry
+    return {
+        "host": ref.host,
+        "account_id": ref.account_id,
+        "region": ref.region,
+        "partition": ref.partition,
+        "public": ref.public,
+        "fips": ref.fips,
+        "source": row.source,
+        "expires_at": iso_utc(row.expires_at),
+        "seconds_left": row.seconds_left,
+        "state": row.state.value,
+        "detail": row.detail,
+        "profile": row.profile,
+    }
+
+
+def _sso_document(session: SsoStatus) -> dict:
+    return {
+        "name": session.name,
+        "start_url": session.start_url,
+        "region": session.region,
+        "expires_at": iso_utc(session.expires_at),
+        "seconds_left": session.seconds_left,
+        "state": session.state.value,
+        "refreshable": session.refreshable,
+        "profiles": list(session.profiles),
+    }
+
+
+def render_table(snapshot: Snapshot) -> str:
+    lines = []
+    if snapshot.registries:
+        lines += _table(
+            ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
+            [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
+             for r in snapshot.registries],
+            details=[r.detail if r.state != State.MANAGED else "" for r in snapshot.registries],
+        )
+    else:
+        lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
+    if snapshot.sso_sessions:
+        lines.append("")
+        lines += _table(
+            ["SSO SESSION", "REGION", "TIME LEFT", "STATE", "SILENT REFRESH", "PROFILES"],
+            [[s.name, s.region, _sso_time_left(s), s.state.value,
+              "yes" if s.refreshable else "no", ", ".join(s.profiles) or "-"]
+             for s in snapshot.sso_sessions],
+        )
+    return "\n".join(lines)
+
+
+def _time_left(row: RegistryStatus) -> str:
+    text = format_time_left(row.seconds_left)
+    return f"{text} (cached)" if row.state == State.MANAGED and row.seconds_left else text
+
+
+def _sso_time_left(session: SsoStatus) -> str:
+    return "not signed in" if session.expires_at is None else format_time_left(session.seconds_left)
+
+
+def _table(headers: list[str], rows: list[list[str]], details: list[str] | None = None
+           ) -> list[str]:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    out = [line(headers)]
+    for index, row in enumerate(rows):
+        out.append(line(row))
+        if details and details[index]:
+            out.append(f"    {details[index]}")
+    return out

@@ -1,0 +1,62 @@
+"""Safe reading and atomic writing of small files we share with other tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from tray_app.errors import SourceError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # no credential file is legitimately larger
+
+
+def read_json_file(path: Path) -> object | None:
+    """Parse a JSON file; None when it does not exist. Trouble raises SourceError naming it."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        raise SourceError(f"{path}: no permission to read it",
+                          f"run `chmod u+r {path}` or check who owns it") from None
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read it ({error.strerror})",
+                          "check the path") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SourceError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB, not read",
+                          "the file is not a credentials file; move it aside")
+    if not raw.strip():
+        raise SourceError(f"{path}: file is empty", "remove it or log in again to recreate it")
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SourceError(f"{path}: not text (binary data)",
+                          "move it aside and log in again") from None
+    except json.JSONDecodeError as error:
+        raise SourceError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}:"
+                          f" {error.msg})", "fix or remove the file") from None
+    except RecursionError:
+        raise SourceError(f"{path}: JSON nested too deeply", "fix or remove the file") from None
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write via a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)  # mkstemp gives 0600; a caller may keep another mode
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, document: object, mode: int = 0o600) -> None:
+    write_atomic(path, (json.dumps(document, indent=2, sort_keys=False) + "\n").encode(), mode)

@@ -1,0 +1,149 @@
+"""Where things live (from the environment, read at call time) and the user's config file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+    docker_config: Path
+    podman_auth_files: tuple[Path, ...]
+    aws_config: Path
+    sso_cache_dir: Path
+    ecr_cache: Path
+    config_file: Path
+    state_dir: Path
+    log_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        """Read the environment now (never at import time), so tests can point it anywhere."""
+        env = os.environ
+        home = Path(env.get("HOME") or Path.home())
+        dirs = PlatformDirs(APP_NAME, appauthor=False)
+        docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
+        ecr_dir = Path(env["AWS_ECR_CACHE_DIR"]) if env.get("AWS_ECR_CACHE_DIR") else home / ".ecr"
+        aws_config = env.get("AWS_CONFIG_FILE") or str(home / ".aws" / "config")
+        config_file = env.get("ECR_TOKEN_TRAY_CONFIG") or str(dirs.user_config_path / "config.toml")
+        return cls(
+            home=home,
+            docker_config=docker_dir / "config.json",
+            podman_auth_files=podman_auth_files(env, home),
+            aws_config=Path(aws_config).expanduser(),
+            sso_cache_dir=home / ".aws" / "sso" / "cache",
+            ecr_cache=ecr_dir / "cache.json",
+            config_file=Path(config_file).expanduser(),
+            state_dir=dirs.user_state_path,
+            log_dir=dirs.user_log_path,
+        )
+
+
+def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
+    """Podman's auth files, most authoritative first."""
+    if env.get("REGISTRY_AUTH_FILE"):
+        return (Path(env["REGISTRY_AUTH_FILE"]),)
+    candidates = []
+    if sys.platform.startswith("linux") and env.get("XDG_RUNTIME_DIR"):
+        candidates.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+    config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    candidates.append(config_home / "containers" / "auth.json")
+    return tuple(dict.fromkeys(candidates))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The user's ``config.toml``; every key is optional."""
+
+    warning_minutes: int = 60
+    critical_minutes: int = 15
+    notify_minutes: tuple[int, ...] = (60, 15, 0)
+    auto_renew: bool = True
+    profile_for_host: Mapping[str, str] = field(default_factory=dict)
+    ignored_hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """Read the config file; no file means defaults. Bad content raises TrayAppError."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return cls()
+        except OSError as error:
+            raise TrayAppError(f"{path}: cannot read ({error.strerror})",
+                               "fix its permissions or remove it") from None
+        try:
+            document = tomllib.loads(raw.decode("utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise TrayAppError(f"{path}: not valid TOML ({error})",
+                               "fix the file; defaults are used meanwhile") from None
+        return cls.from_document(document, path)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, object], path: Path) -> Settings:
+        defaults = cls()
+        thresholds = _table(document, "thresholds", path)
+        alerts = _table(document, "notifications", path)
+        renew = _table(document, "renew", path)
+        registries = _table(document, "registries", path)
+        profiles: dict[str, str] = {}
+        ignored: set[str] = set()
+        for host, entry in registries.items():
+            if not isinstance(entry, dict):
+                raise _bad(path, f"registries.{host!r} must be a table like"
+                                 ' { profile = "dev" }')
+            if isinstance(entry.get("profile"), str):
+                profiles[host.lower()] = entry["profile"]
+            if entry.get("ignore") is True:
+                ignored.add(host.lower())
+        warning = _minutes(thresholds, "warning_minutes", defaults.warning_minutes, path)
+        critical = _minutes(thresholds, "critical_minutes", defaults.critical_minutes, path)
+        if critical > warning:
+            raise _bad(path, "thresholds.critical_minutes must not exceed warning_minutes")
+        notify = alerts.get("minutes_before", list(defaults.notify_minutes))
+        if not isinstance(notify, list) or not all(_is_minutes(n) for n in notify):
+            raise _bad(path, "notifications.minutes_before must be a list of whole minutes >= 0")
+        automatic = renew.get("automatic", defaults.auto_renew)
+        if not isinstance(automatic, bool):
+            raise _bad(path, "renew.automatic must be true or false")
+        return cls(
+            warning_minutes=warning,
+            critical_minutes=critical,
+            notify_minutes=tuple(sorted(set(notify), reverse=True)),
+            auto_renew=automatic,
+            profile_for_host=profiles,
+            ignored_hosts=frozenset(ignored),
+        )
+
+
+def _table(document: Mapping[str, object], name: str, path: Path) -> dict:
+    value = document.get(name, {})
+    if not isinstance(value, dict):
+        raise _bad(path, f"[{name}] must be a table")
+    return value
+
+
+def _is_minutes(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _minutes(table: dict, key: str, default: int, path: Path) -> int:
+    value = table.get(key, default)
+    if not _is_minutes(value):
+        raise _bad(path, f"{key} must be a whole number of minutes >= 0")
+    return value
+
+
+def _bad(path: Path, what: str) -> TrayAppError:
+    return TrayAppError(f"{path}: {what}", "fix the file; defaults are used meanwhile")

@@ -1,0 +1,168 @@
+"""Gather every source into one immutable Snapshot: expiry, state and profile per login.
+
+Local files only: nothing here talks to AWS, so it is cheap and safe to repeat.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import datetime
+
+from tray_app.errors import SourceError
+from tray_app.hosts import RegistryRef
+from tray_app.model import FoundLogin, RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
+from tray_app.settings import Paths, Settings
+from tray_app.sources import Findings
+from tray_app.sources.auth_file import is_bare_key
+from tray_app.sources.aws_config import AwsConfig, Profile, load_aws_config, read_sso_token
+from tray_app.sources.cred_helper import helper_logins
+from tray_app.sources.docker_config import file_logins, load_docker_config
+from tray_app.sources.ecr_login import managed_logins, read_cache_expiries
+from tray_app.sources.podman import podman_logins
+from tray_app.statefile import read_recorded_logins
+from tray_app.timeutil import utc_now
+
+
+def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None) -> Snapshot:
+    now = now or utc_now()
+    found = Findings()
+    ecr_cache = _guarded(found, paths.ecr_cache, lambda: _ecr_cache(paths), {})
+    recorded = _guarded(found, paths.state_dir, lambda: read_recorded_logins(paths.state_dir), {})
+    docker = _guarded(found, paths.docker_config, lambda: load_docker_config(paths.docker_config))
+    if docker is not None:
+        found.extend(file_logins(docker))
+        found.extend(helper_logins(docker))
+        found.extend(managed_logins(docker, ecr_cache))
+    found.extend(podman_logins(paths.podman_auth_files))
+    aws = _guarded(found, paths.aws_config, lambda: load_aws_config(paths.aws_config))
+    aws = aws or AwsConfig(paths.aws_config, {}, {})
+    for message in aws.problems:
+        found.problem(paths.aws_config, message)
+
+    expiry_fallbacks = {host: r.expires_at for host, r in recorded.items()}
+    rows = [
+        _status(login, expiry_fallbacks, ecr_cache, settings, aws, now)
+        for login in _one_per_host_and_source(found.logins)
+        if login.registry.host not in settings.ignored_hosts
+    ]
+    rows.sort(key=lambda r: (r.registry.public, r.registry.account_id or "", r.registry.region,
+                             r.host, r.source))
+    sessions = _sso_statuses(paths, aws, settings, now, found)
+    return Snapshot(now, tuple(rows), tuple(sessions), tuple(_unique(found.problems)))
+
+
+def _ecr_cache(paths: Paths) -> dict:
+    if os.environ.get("AWS_ECR_DISABLE_CACHE"):
+        return {}
+    return read_cache_expiries(paths.ecr_cache)
+
+
+def _guarded(found: Findings, where, read, default=None):
+    """Run one reader; its SourceError becomes a problem and the rest goes on."""
+    try:
+        return read()
+    except SourceError as error:
+        found.problem(where, str(error))
+        return default
+
+
+def _one_per_host_and_source(logins: Iterable[FoundLogin]) -> list[FoundLogin]:
+    """Keep one login per (host, source): the bare-host key first, then the soonest expiry."""
+    best: dict[tuple[str, str], FoundLogin] = {}
+    for login in logins:
+        slot = (login.registry.host, login.source)
+        if slot not in best or _preference(login) < _preference(best[slot]):
+            best[slot] = login
+    return list(best.values())
+
+
+def _preference(login: FoundLogin) -> tuple:
+    expires = login.expires_at.timestamp() if login.expires_at else float("inf")
+    return (not is_bare_key(login.key), expires)
+
+
+def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[str, datetime],
+            settings: Settings, aws: AwsConfig, now: datetime) -> RegistryStatus:
+    expires, expiry_from, detail = login.expires_at, login.expiry_from, login.detail
+    if expires is None and not login.managed and not detail:
+        expires, expiry_from = _fallback_expiry(login.registry.host, recorded, ecr_cache)
+        if expires is None:
+            detail = ("the token carries no expiry and this app has no record of it - run"
+                      f" `ecr-token-tray login {login.registry.host}` to track it")
+    seconds_left = None if expires is None else int((expires - now).total_seconds())
+    state = State.MANAGED if login.managed else classify(seconds_left, settings)
+    return RegistryStatus(
+        registry=login.registry,
+        source=login.source,
+        expires_at=expires,
+        seconds_left=seconds_left,
+        state=state,
+        detail=detail,
+        profile=profile_for(login.registry, settings, aws),
+        expiry_from=expiry_from,
+    )
+
+
+def _fallback_expiry(host: str, recorded: dict[str, datetime], ecr_cache: dict[str, datetime]
+                     ) -> tuple[datetime | None, str | None]:
+    if host in recorded:
+        return recorded[host], "app-state"
+    if host in ecr_cache:
+        return ecr_cache[host], "ecr-login-cache"
+    return None, None
+
+
+def classify(seconds_left: int | None, settings: Settings) -> State:
+    if seconds_left is None:
+        return State.UNKNOWN
+    if seconds_left <= 0:
+        return State.EXPIRED
+    if seconds_left <= settings.critical_minutes * 60:
+        return State.CRITICAL
+    if seconds_left <= settings.warning_minutes * 60:
+        return State.WARNING
+    return State.OK
+
+
+def profile_for(registry: RegistryRef, settings: Settings, aws: AwsConfig) -> str | None:
+    """Explicit mapping, else a profile for the registry's account (same region preferred)."""
+    if registry.host in settings.profile_for_host:
+        return settings.profile_for_host[registry.host]
+    if registry.account_id is None:
+        return None
+    candidates = [p for p in aws.profiles.values() if p.account_id == registry.account_id]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: _profile_rank(p, registry)).name
+
+
+def _profile_rank(profile: Profile, registry: RegistryRef) -> tuple:
+    return (profile.region != registry.region, not profile.uses_sso, profile.name)
+
+
+def _sso_statuses(paths: Paths, aws: AwsConfig, settings: Settings, now: datetime,
+                  found: Findings) -> list[SsoStatus]:
+    statuses = []
+    for session in sorted(aws.sessions.values(), key=lambda s: s.name):
+        token = _guarded(found, paths.sso_cache_dir,
+                         lambda s=session: read_sso_token(paths.sso_cache_dir, s))
+        expires = token.expires_at if token else None
+        seconds_left = None if expires is None else int((expires - now).total_seconds())
+        statuses.append(SsoStatus(
+            name=session.name,
+            start_url=session.start_url,
+            region=session.region,
+            expires_at=expires,
+            seconds_left=seconds_left,
+            state=classify(seconds_left, settings),
+            refreshable=bool(token and not session.legacy and token.refreshable(now)),
+            profiles=tuple(sorted(p.name for p in aws.profiles.values()
+                                  if aws.session_of(p) is session)),
+            legacy=session.legacy,
+        ))
+    return statuses
+
+
+def _unique(problems: list[SourceProblem]) -> list[SourceProblem]:
+    return list(dict.fromkeys(problems))

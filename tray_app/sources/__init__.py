@@ -1,0 +1,20 @@
+"""One reader per place credentials live. Each returns records and problems, never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tray_app.model import FoundLogin, SourceProblem
+
+
+@dataclass
+class Findings:
+    logins: list[FoundLogin] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+    def extend(self, other: Findings) -> None:
+        self.logins.extend(other.logins)
+        self.problems.extend(other.problems)
+
+    def problem(self, source: object, message: str) -> None:
+        self.problems.append(SourceProblem(str(source), message))

@@ -1,0 +1,185 @@
+"""``~/.aws/config`` profiles and sso-sessions, and the SSO token cache behind them."""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tray_app.errors import SourceError
+from tray_app.fileio import read_json_file
+from tray_app.timeutil import parse_time
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
+_ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    region: str | None = None
+    sso_session: str | None = None
+    sso_start_url: str | None = None  # legacy SSO profiles carry these themselves
+    sso_region: str | None = None
+    sso_account_id: str | None = None
+    sso_role_name: str | None = None
+    role_arn: str | None = None
+    source_profile: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        if self.sso_account_id:
+            return self.sso_account_id
+        match = _ROLE_ARN_ACCOUNT.match(self.role_arn or "")
+        return match.group(1) if match else None
+
+    @property
+    def uses_sso(self) -> bool:
+        return bool(self.sso_session or self.sso_start_url)
+
+
+@dataclass(frozen=True)
+class SsoSessionConfig:
+    name: str
+    start_url: str
+    region: str
+    legacy: bool = False  # a profile with its own sso_start_url: cannot refresh silently
+
+    @property
+    def cache_key(self) -> str:
+        """The AWS CLI's cache file stem: sha1 of the session name, or of the URL (legacy)."""
+        return hashlib.sha1((self.start_url if self.legacy else self.name).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    path: Path
+    profiles: dict[str, Profile]
+    sessions: dict[str, SsoSessionConfig]  # by name; legacy ones by start URL
+    problems: tuple[str, ...] = ()
+
+    def session_of(self, profile: Profile) -> SsoSessionConfig | None:
+        if profile.sso_session:
+            return self.sessions.get(profile.sso_session)
+        if profile.sso_start_url:
+            return self.sessions.get(profile.sso_start_url)
+        if profile.source_profile and profile.source_profile in self.profiles:
+            source = self.profiles[profile.source_profile]
+            return None if source is profile else self.session_of(source)
+        return None
+
+
+def load_aws_config(path: Path) -> AwsConfig:
+    """Parse the config file. Unreadable or invalid INI raises SourceError naming it."""
+    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return AwsConfig(path, {}, {})
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise SourceError(f"{path}: cannot read it ({reason})",
+                          "fix the file's permissions") from None
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as error:
+        first = str(error).splitlines()[0]
+        raise SourceError(f"{path}: not a valid INI file ({first})",
+                          "fix it, or run `aws configure sso` to rewrite it") from None
+    return _interpret(path, parser)
+
+
+def _interpret(path: Path, parser: configparser.RawConfigParser) -> AwsConfig:
+    profiles: dict[str, Profile] = {}
+    sessions: dict[str, SsoSessionConfig] = {}
+    problems: list[str] = []
+    for section in parser.sections():
+        values = dict(parser.items(section))
+        kind, _, name = section.strip().partition(" ")
+        if section.strip() == "default":
+            kind, name = "profile", "default"
+        if kind == "sso-session" and name:
+            start_url, region = values.get("sso_start_url"), values.get("sso_region")
+            if start_url and region:
+                sessions[name] = SsoSessionConfig(name.strip(), start_url, region)
+            else:
+                problems.append(f"{path}: [sso-session {name}] lacks sso_start_url or sso_region"
+                                " - run `aws configure sso-session`")
+        elif kind == "profile" and name:
+            profiles[name.strip()] = _profile(name.strip(), values)
+    for profile in profiles.values():
+        if profile.sso_start_url and not profile.sso_session and profile.sso_region:
+            sessions.setdefault(profile.sso_start_url, SsoSessionConfig(
+                profile.sso_start_url, profile.sso_start_url, profile.sso_region, legacy=True))
+        if profile.sso_session and profile.sso_session not in sessions:
+            problems.append(f"{path}: profile {profile.name} names sso_session"
+                            f" {profile.sso_session!r}, which has no [sso-session] section"
+                            " - add it or run `aws configure sso`")
+    return AwsConfig(path, profiles, sessions, tuple(problems))
+
+
+def _profile(name: str, values: dict[str, str]) -> Profile:
+    return Profile(
+        name=name,
+        region=values.get("region"),
+        sso_session=values.get("sso_session"),
+        sso_start_url=values.get("sso_start_url"),
+        sso_region=values.get("sso_region"),
+        sso_account_id=values.get("sso_account_id"),
+        sso_role_name=values.get("sso_role_name"),
+        role_arn=values.get("role_arn"),
+        source_profile=values.get("source_profile"),
+    )
+
+
+@dataclass(frozen=True)
+class SsoToken:
+    path: Path
+    expires_at: datetime | None
+    has_refresh_token: bool
+    registration_expires_at: datetime | None
+
+    def refreshable(self, now: datetime) -> bool:
+        registration_valid = (self.registration_expires_at is not None
+                              and self.registration_expires_at > now)
+        return self.has_refresh_token and registration_valid
+
+
+def read_sso_token(cache_dir: Path, session: SsoSessionConfig) -> SsoToken | None:
+    """The cached token for a session (by the CLI's key rule, else by start URL), or None."""
+    keyed = cache_dir / f"{session.cache_key}.json"
+    document = read_json_file(keyed)
+    if _is_token(document):
+        return _token(keyed, document)
+    return _scan_for_start_url(cache_dir, session.start_url)
+
+
+def _scan_for_start_url(cache_dir: Path, start_url: str) -> SsoToken | None:
+    best = None
+    for path in sorted(cache_dir.glob("*.json")) if cache_dir.is_dir() else []:
+        try:
+            document = read_json_file(path)
+        except SourceError:
+            continue  # someone else's odd file: the keyed lookup already failed
+        if _is_token(document) and document.get("startUrl") == start_url:
+            token = _token(path, document)
+            if best is None or (token.expires_at or _EPOCH) > (best.expires_at or _EPOCH):
+                best = token
+    return best
+
+
+def _is_token(document: object) -> bool:
+    # Client-registration files live in the same folder; they carry no accessToken.
+    return isinstance(document, dict) and isinstance(document.get("accessToken"), str)
+
+
+def _token(path: Path, document: dict) -> SsoToken:
+    return SsoToken(
+        path=path,
+        expires_at=parse_time(document.get("expiresAt")),
+        has_refresh_token=bool(document.get("refreshToken")),
+        registration_expires_at=parse_time(document.get("registrationExpiresAt")),
+    )

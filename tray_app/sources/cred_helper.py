@@ -1,0 +1,168 @@
+"""Docker's credential-helper protocol (``docker-credential-NAME list|get``), with timeouts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tray_app.errors import SourceError
+from tray_app.hosts import host_of, parse_registry
+from tray_app.model import FoundLogin
+from tray_app.sources import Findings
+from tray_app.sources.auth_file import login_from_password
+from tray_app.sources.docker_config import ECR_LOGIN, DockerConfig
+from tray_app.tokens import BasicCredential
+
+HELPER_TIMEOUT_SECONDS = 5.0
+MAX_OUTPUT_BYTES = 1024 * 1024
+NOT_FOUND_MARKER = "credentials not found"
+
+
+@dataclass(frozen=True)
+class CredentialHelper:
+    name: str  # "pass" for docker-credential-pass
+    timeout: float = HELPER_TIMEOUT_SECONDS
+
+    @property
+    def program(self) -> str:
+        return f"docker-credential-{self.name}"
+
+    def list(self) -> dict[str, str]:
+        """Server URL -> username for everything the store holds."""
+        listing = self._call("list", "")
+        if not isinstance(listing, dict):
+            raise SourceError(f"{self.program} list: answered {type(listing).__name__},"
+                              " not a JSON object", "check the helper's version")
+        return {str(url): str(user) for url, user in listing.items()}
+
+    def get(self, server_url: str) -> BasicCredential | None:
+        """The stored credential, or None when the store has none for that URL."""
+        answer = self._call("get", server_url)
+        if answer is None:
+            return None
+        if not isinstance(answer, dict) or not isinstance(answer.get("Secret"), str):
+            raise SourceError(f"{self.program} get {server_url}: answer has no `Secret` string",
+                              "check the helper's version")
+        return BasicCredential(str(answer.get("Username", "")), answer["Secret"])
+
+    def _call(self, action: str, stdin: str) -> object:
+        executable = shutil.which(self.program)
+        if executable is None:
+            raise SourceError(f"{self.program}: not found on PATH",
+                              f"install it, or remove `{self.name}` from ~/.docker/config.json")
+        try:
+            result = run_bounded([executable, action], stdin.encode(), self.timeout)
+        except subprocess.TimeoutExpired:
+            raise SourceError(f"{self.program} {action}: no answer within {self.timeout:g} s",
+                              "it may be waiting for a password prompt (gpg, keychain);"
+                              " unlock it and retry") from None
+        except OSError as error:
+            raise SourceError(f"{self.program}: cannot run it ({error.strerror})",
+                              "check that it is executable") from None
+        if result.returncode != 0:
+            message = _first_line(result.stdout or result.stderr)
+            if NOT_FOUND_MARKER in message:
+                return None
+            raise SourceError(f"{self.program} {action}: failed (exit {result.returncode}:"
+                              f" {message or 'no message'})", "run it by hand to see why")
+        if len(result.stdout) > MAX_OUTPUT_BYTES:
+            raise SourceError(f"{self.program} {action}: printed over 1 MiB",
+                              "the helper is misbehaving; reinstall it")
+        try:
+            return json.loads(result.stdout)
+        except (ValueError, RecursionError):
+            # Never echo the output: it may hold a secret.
+            raise SourceError(f"{self.program} {action}: printed something that is not JSON",
+                              "check the helper's version, or run it by hand") from None
+
+
+def run_bounded(argv: list[str], stdin: bytes, timeout: float) -> subprocess.CompletedProcess:
+    """Run without a shell; on timeout kill the whole process group, not just the child."""
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.communicate(timeout=2)
+            raise
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (AttributeError, ProcessLookupError, PermissionError):
+        process.kill()
+
+
+def _first_line(output: bytes) -> str:
+    text = output[:4096].decode("utf-8", "replace").strip()
+    return text.splitlines()[0][:160] if text else ""
+
+
+def get_many(helper: CredentialHelper, server_urls: list[str]
+             ) -> dict[str, BasicCredential | SourceError | None]:
+    """Ask for several URLs at once: each `get` may take a gpg or keychain round trip."""
+    def ask(url: str) -> BasicCredential | SourceError | None:
+        try:
+            return helper.get(url)
+        except SourceError as error:
+            return error
+
+    if len(server_urls) <= 1:
+        return {url: ask(url) for url in server_urls}
+    with ThreadPoolExecutor(max_workers=min(4, len(server_urls))) as pool:
+        return dict(zip(server_urls, pool.map(ask, server_urls), strict=True))
+
+
+def helper_logins(config: DockerConfig) -> Findings:
+    """ECR logins held by ``credsStore`` or per-host ``credHelpers`` (ecr-login excluded)."""
+    found = Findings()
+    wanted: dict[str, list[str]] = {}  # helper name -> server URLs to `get`
+    for host, name in config.cred_helpers.items():
+        if name != ECR_LOGIN and parse_registry(host):
+            wanted.setdefault(name, []).append(host)
+    store = config.creds_store
+    if store and store != ECR_LOGIN:
+        wanted.setdefault(store, []).extend(_store_urls(CredentialHelper(store), config, found))
+    for name, urls in wanted.items():
+        helper = CredentialHelper(name)
+        for url, answer in get_many(helper, urls).items():
+            registry = parse_registry(url)
+            if answer is None:
+                if host_of(url) in config.cred_helpers:
+                    found.logins.append(FoundLogin(
+                        registry, helper.program, helper.program, url,
+                        detail=f"{helper.program} holds no login - run"
+                               f" `ecr-token-tray login {registry.host}`"))
+                continue
+            if isinstance(answer, SourceError):
+                found.problem(helper.program, str(answer))
+                found.logins.append(FoundLogin(registry, helper.program, helper.program, url,
+                                               detail=str(answer)))
+                continue
+            found.logins.append(login_from_password(
+                registry, helper.program, helper.program, url, answer.password))
+    return found
+
+
+def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings) -> list[str]:
+    """The ECR URLs the store lists, except hosts a credHelpers entry serves instead."""
+    try:
+        listing = store.list()
+    except SourceError as error:
+        found.problem(store.program, str(error))
+        # Docker keeps `auths: {host: {}}` placeholders: still show those rows.
+        for host in config.ecr_hosts_in_auths():
+            if host not in config.cred_helpers:
+                found.logins.append(FoundLogin(parse_registry(host), store.program,
+                                               store.program, host, detail=str(error)))
+        return []
+    return [url for url in listing
+            if parse_registry(url) and host_of(url) not in config.cred_helpers]

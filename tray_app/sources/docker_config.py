@@ -1,0 +1,60 @@
+"""Docker's ``config.json``: plain ``auths``, and which helper serves which host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tray_app.errors import SourceError, TokenError
+from tray_app.fileio import read_json_file
+from tray_app.hosts import host_of, parse_registry
+from tray_app.sources import Findings
+from tray_app.sources.auth_file import auths_table, plain_logins
+
+ECR_LOGIN = "ecr-login"
+
+
+@dataclass(frozen=True)
+class DockerConfig:
+    path: Path
+    auths: dict = field(default_factory=dict)
+    creds_store: str | None = None
+    cred_helpers: dict[str, str] = field(default_factory=dict)  # host -> helper name
+
+    def store_for(self, host: str) -> str | None:
+        """The helper Docker uses for ``host`` (None: the file itself), as docker/cli decides."""
+        return self.cred_helpers.get(host) or self.creds_store
+
+    def ecr_hosts_in_auths(self) -> list[str]:
+        hosts = (parse_registry(key) for key in self.auths)
+        return list(dict.fromkeys(ref.host for ref in hosts if ref is not None))
+
+
+def load_docker_config(path: Path) -> DockerConfig | None:
+    """None when there is no file. Unreadable or ill-typed content raises SourceError."""
+    document = read_json_file(path)
+    if document is None:
+        return None
+    try:
+        auths = auths_table(document, path)
+    except TokenError as error:
+        raise SourceError(error.title, error.hint) from None
+    store = document.get("credsStore")
+    helpers = document.get("credHelpers", {})
+    if store is not None and not isinstance(store, str):
+        raise SourceError(f"{path}: `credsStore` is not a string", "fix the file")
+    if not isinstance(helpers, dict):
+        raise SourceError(f"{path}: `credHelpers` is not an object", "fix the file")
+    return DockerConfig(
+        path=path,
+        auths=auths,
+        creds_store=store or None,
+        cred_helpers={host_of(k): v for k, v in helpers.items() if isinstance(v, str) and v},
+    )
+
+
+def file_logins(config: DockerConfig) -> Findings:
+    """Logins kept in config.json itself (hosts with no helper in charge)."""
+    if config.creds_store:
+        return Findings()  # Docker ignores leftover plain `auth` values when a store is set
+    return plain_logins(config.auths, config.path, "docker-config", set(config.cred_helpers))

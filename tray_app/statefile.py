@@ -1,0 +1,78 @@
+"""What the app itself learned: the expiry ECR's API reported when we logged in.
+
+``<state dir>/logins.json``::
+
+    {"version": 1, "registries": {"<host>": {"expires_at": "...Z", "profile": "dev",
+                                            "logged_in_at": "...Z"}}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tray_app.errors import SourceError
+from tray_app.fileio import read_json_file, write_json_atomic
+from tray_app.timeutil import iso_utc, parse_time
+
+LOGINS_FILE = "logins.json"
+
+
+@dataclass(frozen=True)
+class RecordedLogin:
+    host: str
+    expires_at: datetime
+    profile: str | None = None
+    logged_in_at: datetime | None = None
+
+
+def logins_path(state_dir: Path) -> Path:
+    return state_dir / LOGINS_FILE
+
+
+def read_recorded_logins(state_dir: Path) -> dict[str, RecordedLogin]:
+    """Host -> recorded login. A damaged file raises SourceError; nothing is rewritten."""
+    path = logins_path(state_dir)
+    document = read_json_file(path)
+    if document is None:
+        return {}
+    entries = document.get("registries") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise SourceError(f"{path}: no `registries` table",
+                          "delete the file; the next `ecr-token-tray login` recreates it")
+    recorded = {}
+    for host, entry in entries.items():
+        expires = parse_time(entry.get("expires_at")) if isinstance(entry, dict) else None
+        if expires is None:
+            continue
+        profile = entry.get("profile")
+        recorded[host] = RecordedLogin(
+            host=host,
+            expires_at=expires,
+            profile=profile if isinstance(profile, str) else None,
+            logged_in_at=parse_time(entry.get("logged_in_at", "")),
+        )
+    return recorded
+
+
+def record_logins(state_dir: Path, logins: list[RecordedLogin]) -> None:
+    """Merge fresh records into the file (atomic, 0600); other hosts are kept."""
+    try:
+        current = read_recorded_logins(state_dir)
+    except SourceError:
+        current = {}  # a damaged state file is ours to replace
+    for login in logins:
+        current[login.host] = login
+    document = {
+        "version": 1,
+        "registries": {
+            host: {
+                "expires_at": iso_utc(entry.expires_at),
+                "profile": entry.profile,
+                "logged_in_at": iso_utc(entry.logged_in_at),
+            }
+            for host, entry in sorted(current.items())
+        },
+    }
+    write_json_atomic(logins_path(state_dir), document)

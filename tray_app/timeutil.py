@@ -1,0 +1,94 @@
+"""Lenient parsing and human formatting of times. All datetimes are aware UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_time(text: str) -> datetime | None:
+    """Parse the time formats AWS tools write; None when it is not a time.
+
+    Seen in the wild: ``2026-11-27T12:00:00Z``, ``...UTC`` (older AWS CLI),
+    ``+00:00`` offsets, a space instead of ``T`` and Go's nanosecond fractions.
+    """
+    if not isinstance(text, str):
+        return None
+    cleaned = text.strip()
+    if cleaned.endswith("UTC"):
+        cleaned = cleaned[:-3].rstrip() + "+00:00"
+    cleaned = _FRACTION.sub(r"\1", cleaned)
+    try:
+        parsed = datetime.fromisoformat(cleaned)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def from_epoch(seconds: object) -> datetime | None:
+    """Epoch seconds (int, float or digit string) -> datetime; None when implausible."""
+    if isinstance(seconds, bool):
+        return None
+    try:
+        value = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if value > 1e11:  # milliseconds, as some tools write
+        value /= 1000
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_time_left(seconds: int | None) -> str:
+    """``11h 02m``, ``40m``, ``expired 2h ago``; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds <= 0:
+        return f"expired {_short_span(-seconds)} ago"
+    return _long_span(seconds)
+
+
+def _long_span(seconds: int) -> str:
+    minutes = seconds // 60
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        days, hours = divmod(hours, 24)
+        return f"{days}d {hours:02d}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def _short_span(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def short_badge(seconds: int | None) -> str:
+    """The tray badge: ``9h``, ``45m``, ``!`` (expired), ``?`` (unknown)."""
+    if seconds is None:
+        return "?"
+    if seconds <= 0:
+        return "!"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h"
+    return f"{max(1, seconds // 60)}m"

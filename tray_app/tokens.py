@@ -1,0 +1,84 @@
+"""Decode docker ``auth`` values and ECR tokens, and read their expiry.
+
+An ECR password is base64 of a JSON object whose ``expiration`` is epoch seconds.
+That layout is undocumented, so everything here is best-effort; failures raise
+:class:`TokenError` with a message that never contains the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from tray_app.errors import TokenError
+from tray_app.timeutil import from_epoch
+
+
+@dataclass(frozen=True, repr=False)
+class BasicCredential:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password
+        return f"BasicCredential(username={self.username!r}, password=<redacted>)"
+
+
+def b64decode_lenient(text: str) -> bytes:
+    """Standard or URL-safe base64, with or without padding."""
+    if not isinstance(text, str):
+        raise TokenError("value is not a string")
+    compact = "".join(text.split())
+    compact += "=" * (-len(compact) % 4)
+    try:
+        return base64.b64decode(compact.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise TokenError("value is not base64") from error
+
+
+def decode_docker_auth(auth: object) -> BasicCredential:
+    """``auths[host].auth`` (base64 of ``user:password``) -> credential."""
+    if not isinstance(auth, str):
+        raise TokenError(f"`auth` is a {type(auth).__name__}, not a base64 string")
+    if not auth:
+        raise TokenError("`auth` is empty")
+    try:
+        text = b64decode_lenient(auth).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TokenError("`auth` does not decode to text") from error
+    except TokenError as error:
+        raise TokenError("`auth` is not base64") from error
+    username, colon, password = text.partition(":")
+    if not colon:
+        raise TokenError("`auth` has no `user:password` colon")
+    return BasicCredential(username, password)
+
+
+def ecr_password_expiry(password: str) -> datetime | None:
+    """The ``expiration`` inside an ECR password; None when the token does not say."""
+    try:
+        payload = json.loads(b64decode_lenient(password))
+    except (TokenError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return from_epoch(payload.get("expiration")) if "expiration" in payload else None
+
+
+def make_ecr_password(expiration: datetime, payload: str = "cGF5bG9hZA==") -> str:
+    """Build a password in ECR's observed format (tests, benchmarks and stand-ins use it)."""
+    document = {
+        "payload": payload,
+        "datakey": "ZGF0YWtleQ==",
+        "version": "2",
+        "type": "DATA_KEY",
+        "expiration": int(expiration.timestamp()),
+    }
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+def make_authorization_token(password: str, username: str = "AWS") -> str:
+    """What GetAuthorizationToken returns and ``docker login`` stores as ``auth``."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
