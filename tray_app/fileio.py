@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -15,8 +17,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024  # no credential file is legitimately larger
 def read_json_file(path: Path) -> object | None:
     """Parse a JSON file; None when it does not exist. Trouble raises SourceError naming it."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = _read_regular_file(path, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return None
     except PermissionError:
@@ -30,6 +31,9 @@ def read_json_file(path: Path) -> object | None:
                           "the file is not a credentials file; move it aside")
     if not raw.strip():
         raise SourceError(f"{path}: file is empty", "remove it or log in again to recreate it")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SourceError(f"{path}: saved as UTF-16, not UTF-8",
+                          "save it again as UTF-8 (PowerShell: `Out-File -Encoding utf8`)")
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -40,6 +44,16 @@ def read_json_file(path: Path) -> object | None:
                           f" {error.msg})", "fix or remove the file") from None
     except RecursionError:
         raise SourceError(f"{path}: JSON nested too deeply", "fix or remove the file") from None
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """Read at most ``limit`` bytes; a FIFO or device is refused instead of blocking on it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError(f"{path}: not a regular file",
+                              "replace it with a file, or remove it")
+        return handle.read(limit)
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:

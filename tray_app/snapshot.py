@@ -15,12 +15,18 @@ from tray_app.model import FoundLogin, RegistryStatus, Snapshot, SourceProblem, 
 from tray_app.settings import Paths, Settings
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import is_bare_key
-from tray_app.sources.aws_config import AwsConfig, Profile, load_aws_config, read_sso_token
+from tray_app.sources.aws_config import (
+    AwsConfig,
+    Profile,
+    SsoSessionConfig,
+    load_aws_config,
+    read_sso_token,
+)
 from tray_app.sources.cred_helper import helper_logins
 from tray_app.sources.docker_config import file_logins, load_docker_config
 from tray_app.sources.ecr_login import managed_logins, read_cache_expiries
 from tray_app.sources.podman import podman_logins
-from tray_app.statefile import read_recorded_logins
+from tray_app.statefile import logins_path, read_recorded_logins
 from tray_app.timeutil import utc_now
 
 
@@ -28,7 +34,8 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None)
     now = now or utc_now()
     found = Findings()
     ecr_cache = _guarded(found, paths.ecr_cache, lambda: _ecr_cache(paths), {})
-    recorded = _guarded(found, paths.state_dir, lambda: read_recorded_logins(paths.state_dir), {})
+    recorded = _guarded(found, logins_path(paths.state_dir),
+                        lambda: read_recorded_logins(paths.state_dir), {})
     docker = _guarded(found, paths.docker_config, lambda: load_docker_config(paths.docker_config))
     if docker is not None:
         found.extend(file_logins(docker))
@@ -145,9 +152,15 @@ def _sso_statuses(paths: Paths, aws: AwsConfig, settings: Settings, now: datetim
                   found: Findings) -> list[SsoStatus]:
     statuses = []
     for session in sorted(aws.sessions.values(), key=lambda s: s.name):
+        profiles = tuple(sorted(p.name for p in aws.profiles.values()
+                                if aws.session_of(p) is session))
         token = _guarded(found, paths.sso_cache_dir,
                          lambda s=session: read_sso_token(paths.sso_cache_dir, s))
         expires = token.expires_at if token else None
+        if token is not None and expires is None:
+            found.problem(token.path, f"{token.path}: `expiresAt` is missing or not a time -"
+                                      f" run `{sign_in_command(session, profiles)}`"
+                                      " to rewrite it")
         seconds_left = None if expires is None else int((expires - now).total_seconds())
         statuses.append(SsoStatus(
             name=session.name,
@@ -157,11 +170,17 @@ def _sso_statuses(paths: Paths, aws: AwsConfig, settings: Settings, now: datetim
             seconds_left=seconds_left,
             state=classify(seconds_left, settings),
             refreshable=bool(token and not session.legacy and token.refreshable(now)),
-            profiles=tuple(sorted(p.name for p in aws.profiles.values()
-                                  if aws.session_of(p) is session)),
+            profiles=profiles,
             legacy=session.legacy,
         ))
     return statuses
+
+
+def sign_in_command(session: SsoSessionConfig, profiles: tuple[str, ...] = ()) -> str:
+    """What the user runs to sign in again (legacy sessions are reached through a profile)."""
+    if session.legacy:
+        return f"aws sso login --profile {profiles[0] if profiles else '<profile>'}"
+    return f"aws sso login --sso-session {session.name}"
 
 
 def _unique(problems: list[SourceProblem]) -> list[SourceProblem]:

@@ -21,16 +21,18 @@ def parse_time(text: str) -> datetime | None:
     if not isinstance(text, str):
         return None
     cleaned = text.strip()
-    if cleaned.endswith("UTC"):
+    if cleaned[-3:].upper() == "UTC":
         cleaned = cleaned[:-3].rstrip() + "+00:00"
+    elif cleaned[-1:] == "z":
+        cleaned = cleaned[:-1] + "Z"
     cleaned = _FRACTION.sub(r"\1", cleaned)
     try:
         parsed = datetime.fromisoformat(cleaned)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def from_epoch(seconds: object) -> datetime | None:
@@ -39,7 +41,7 @@ def from_epoch(seconds: object) -> datetime | None:
         return None
     try:
         value = float(seconds)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float
         return None
     if value > 1e11:  # milliseconds, as some tools write
         value /= 1000

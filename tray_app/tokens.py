@@ -41,7 +41,7 @@ def b64decode_lenient(text: str) -> bytes:
 def decode_docker_auth(auth: object) -> BasicCredential:
     """``auths[host].auth`` (base64 of ``user:password``) -> credential."""
     if not isinstance(auth, str):
-        raise TokenError(f"`auth` is a {type(auth).__name__}, not a base64 string")
+        raise TokenError(f"`auth` is {json_type_name(auth)}, not a base64 string")
     if not auth:
         raise TokenError("`auth` is empty")
     try:
@@ -54,6 +54,16 @@ def decode_docker_auth(auth: object) -> BasicCredential:
     if not colon:
         raise TokenError("`auth` has no `user:password` colon")
     return BasicCredential(username, password)
+
+
+def json_type_name(value: object) -> str:
+    """How a JSON user would call a parsed value's type: ``a number``, ``an array``..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    names = {dict: "an object", list: "an array", str: "a string", type(None): "null"}
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def ecr_password_expiry(password: str) -> datetime | None:

@@ -8,17 +8,17 @@ from tray_app.errors import TokenError
 from tray_app.hosts import RegistryRef, host_of, parse_registry
 from tray_app.model import FoundLogin
 from tray_app.sources import Findings
-from tray_app.tokens import decode_docker_auth, ecr_password_expiry
+from tray_app.tokens import decode_docker_auth, ecr_password_expiry, json_type_name
 
 
 def auths_table(document: object, path: Path) -> dict:
     """The ``auths`` mapping, or {} when absent. Wrong types raise TokenError naming the file."""
     if not isinstance(document, dict):
-        raise TokenError(f"{path}: top level is a JSON {type(document).__name__}, not an object",
+        raise TokenError(f"{path}: top level is {json_type_name(document)}, not an object",
                          "fix or remove the file")
     auths = document.get("auths", {})
     if not isinstance(auths, dict):
-        raise TokenError(f"{path}: `auths` is a JSON {type(auths).__name__}, not an object",
+        raise TokenError(f"{path}: `auths` is {json_type_name(auths)}, not an object",
                          "fix the file, or move it aside and log in again")
     return auths
 
@@ -31,8 +31,10 @@ def plain_logins(auths: dict, path: Path, source: str, skip_hosts: set[str]) -> 
         if registry is None or registry.host in skip_hosts:
             continue
         if not isinstance(entry, dict):
-            found.problem(path, f"{path}: entry {key!r} is not an object - log in to"
-                                f" {registry.host} again to rewrite it")
+            detail = (f"{path}: entry {key!r} is {json_type_name(entry)}, not an object - run"
+                      f" `ecr-token-tray login {registry.host}` to rewrite it")
+            found.problem(path, detail)
+            found.logins.append(FoundLogin(registry, source, str(path), key, detail=detail))
             continue
         password = _password_of(entry)
         if password is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file
-from tray_app.timeutil import parse_time
+from tray_app.timeutil import from_epoch, parse_time
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
 _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
@@ -62,19 +62,21 @@ class AwsConfig:
     problems: tuple[str, ...] = ()
 
     def session_of(self, profile: Profile) -> SsoSessionConfig | None:
-        if profile.sso_session:
-            return self.sessions.get(profile.sso_session)
-        if profile.sso_start_url:
-            return self.sessions.get(profile.sso_start_url)
-        if profile.source_profile and profile.source_profile in self.profiles:
-            source = self.profiles[profile.source_profile]
-            return None if source is profile else self.session_of(source)
+        """The SSO session behind a profile, following ``source_profile`` chains."""
+        seen: set[str] = set()
+        current: Profile | None = profile
+        while current is not None and current.name not in seen:
+            seen.add(current.name)  # a chain that loops back (a -> b -> a) ends here
+            if current.sso_session:
+                return self.sessions.get(current.sso_session)
+            if current.sso_start_url:
+                return self.sessions.get(current.sso_start_url)
+            current = self.profiles.get(current.source_profile or "")
         return None
 
 
 def load_aws_config(path: Path) -> AwsConfig:
     """Parse the config file. Unreadable or invalid INI raises SourceError naming it."""
-    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -83,13 +85,38 @@ def load_aws_config(path: Path) -> AwsConfig:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise SourceError(f"{path}: cannot read it ({reason})",
                           "fix the file's permissions") from None
+    duplicate = _duplicate_in(text, path)
+    parser = _parser(strict=False)
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as error:
         first = str(error).splitlines()[0]
         raise SourceError(f"{path}: not a valid INI file ({first})",
                           "fix it, or run `aws configure sso` to rewrite it") from None
-    return _interpret(path, parser)
+    config = _interpret(path, parser)
+    if duplicate:
+        return AwsConfig(path, config.profiles, config.sessions, (duplicate, *config.problems))
+    return config
+
+
+def _parser(strict: bool) -> configparser.RawConfigParser:
+    return configparser.RawConfigParser(strict=strict, default_section="\0none",
+                                        interpolation=None)
+
+
+def _duplicate_in(text: str, path: Path) -> str | None:
+    """The AWS CLI refuses a file with a section or key twice; we read it anyway, and say so."""
+    try:
+        _parser(strict=True).read_string(text, source=str(path))
+    except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as error:
+        duplicate_section = isinstance(error, configparser.DuplicateSectionError)
+        what = (f"section [{error.section}]" if duplicate_section
+                else f"key {error.option!r} in [{error.section}]")
+        return (f"{path}: {what} appears twice (line {error.lineno}); the AWS CLI refuses"
+                " such a file - merge the duplicates")
+    except configparser.Error:
+        return None  # the lenient parse reports real syntax errors
+    return None
 
 
 def _interpret(path: Path, parser: configparser.RawConfigParser) -> AwsConfig:
@@ -99,17 +126,18 @@ def _interpret(path: Path, parser: configparser.RawConfigParser) -> AwsConfig:
     for section in parser.sections():
         values = dict(parser.items(section))
         kind, _, name = section.strip().partition(" ")
+        name = name.strip()  # `[profile  dev]` is profile "dev" for the AWS CLI too
         if section.strip() == "default":
             kind, name = "profile", "default"
         if kind == "sso-session" and name:
             start_url, region = values.get("sso_start_url"), values.get("sso_region")
             if start_url and region:
-                sessions[name] = SsoSessionConfig(name.strip(), start_url, region)
+                sessions[name] = SsoSessionConfig(name, start_url, region)
             else:
                 problems.append(f"{path}: [sso-session {name}] lacks sso_start_url or sso_region"
                                 " - run `aws configure sso-session`")
         elif kind == "profile" and name:
-            profiles[name.strip()] = _profile(name.strip(), values)
+            profiles[name] = _profile(name, values)
     for profile in profiles.values():
         if profile.sso_start_url and not profile.sso_session and profile.sso_region:
             sessions.setdefault(profile.sso_start_url, SsoSessionConfig(
@@ -141,11 +169,12 @@ class SsoToken:
     expires_at: datetime | None
     has_refresh_token: bool
     registration_expires_at: datetime | None
+    has_client: bool = True  # clientId and clientSecret: a refresh needs them too
 
     def refreshable(self, now: datetime) -> bool:
         registration_valid = (self.registration_expires_at is not None
                               and self.registration_expires_at > now)
-        return self.has_refresh_token and registration_valid
+        return self.has_refresh_token and self.has_client and registration_valid
 
 
 def read_sso_token(cache_dir: Path, session: SsoSessionConfig) -> SsoToken | None:
@@ -179,7 +208,19 @@ def _is_token(document: object) -> bool:
 def _token(path: Path, document: dict) -> SsoToken:
     return SsoToken(
         path=path,
-        expires_at=parse_time(document.get("expiresAt")),
-        has_refresh_token=bool(document.get("refreshToken")),
-        registration_expires_at=parse_time(document.get("registrationExpiresAt")),
+        expires_at=_lenient_time(document.get("expiresAt")),
+        has_refresh_token=_is_text(document.get("refreshToken")),
+        registration_expires_at=_lenient_time(document.get("registrationExpiresAt")),
+        has_client=_is_text(document.get("clientId")) and _is_text(document.get("clientSecret")),
     )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _lenient_time(value: object) -> datetime | None:
+    """ISO-8601 in its many spellings; epoch seconds from tools that write numbers."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return from_epoch(value)
+    return parse_time(value) if isinstance(value, str) else None

@@ -7,6 +7,8 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -61,6 +63,10 @@ class CredentialHelper:
             raise SourceError(f"{self.program} {action}: no answer within {self.timeout:g} s",
                               "it may be waiting for a password prompt (gpg, keychain);"
                               " unlock it and retry") from None
+        except OutputTooLarge:
+            raise SourceError(f"{self.program} {action}: printed over"
+                              f" {MAX_OUTPUT_BYTES // 2**20} MiB, stopped it",
+                              "the helper is misbehaving; reinstall it") from None
         except OSError as error:
             raise SourceError(f"{self.program}: cannot run it ({error.strerror})",
                               "check that it is executable") from None
@@ -70,9 +76,6 @@ class CredentialHelper:
                 return None
             raise SourceError(f"{self.program} {action}: failed (exit {result.returncode}:"
                               f" {message or 'no message'})", "run it by hand to see why")
-        if len(result.stdout) > MAX_OUTPUT_BYTES:
-            raise SourceError(f"{self.program} {action}: printed over 1 MiB",
-                              "the helper is misbehaving; reinstall it")
         try:
             return json.loads(result.stdout)
         except (ValueError, RecursionError):
@@ -81,17 +84,75 @@ class CredentialHelper:
                               "check the helper's version, or run it by hand") from None
 
 
-def run_bounded(argv: list[str], stdin: bytes, timeout: float) -> subprocess.CompletedProcess:
-    """Run without a shell; on timeout kill the whole process group, not just the child."""
+class OutputTooLarge(Exception):
+    """A helper printed more than ``max_output`` bytes; it was killed."""
+
+
+def run_bounded(argv: list[str], stdin: bytes, timeout: float,
+                max_output: int = MAX_OUTPUT_BYTES) -> subprocess.CompletedProcess:
+    """Run without a shell, reading at most ``max_output`` bytes per stream.
+
+    On timeout (TimeoutExpired) or too much output (OutputTooLarge) the whole process
+    group is killed, not just the child, so a helper printing gigabytes or waiting on a
+    prompt costs neither memory nor a stuck thread.
+    """
+    deadline = time.monotonic() + timeout
+    # Unbuffered pipes: closing one never waits on a reader thread's buffer lock.
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, start_new_session=True) as process:
+                          stderr=subprocess.PIPE, start_new_session=True, bufsize=0) as process:
+        overflow = threading.Event()
+        readers = [_BoundedReader(pipe, max_output, overflow)
+                   for pipe in (process.stdout, process.stderr)]
         try:
-            stdout, stderr = process.communicate(stdin, timeout=timeout)
-        except subprocess.TimeoutExpired:
+            _feed(process, stdin)
+            for reader in readers:
+                reader.join(max(0.0, deadline - time.monotonic()), overflow)
+                if overflow.is_set():
+                    raise OutputTooLarge(argv[0])
+                if reader.is_alive():
+                    raise subprocess.TimeoutExpired(argv, timeout)
+            returncode = process.wait(max(0.0, deadline - time.monotonic()))
+        except BaseException:
             _kill_group(process)
-            process.communicate(timeout=2)
+            process.wait(timeout=2)
             raise
-        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+        return subprocess.CompletedProcess(argv, returncode, readers[0].data, readers[1].data)
+
+
+class _BoundedReader(threading.Thread):
+    """Drain one pipe in the background, keeping at most ``limit`` bytes."""
+
+    def __init__(self, pipe, limit: int, overflow: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.pipe, self.limit, self.overflow = pipe, limit, overflow
+        self.data = b""
+        self.start()
+
+    def run(self) -> None:
+        chunks, size = [], 0
+        while chunk := self.pipe.read(65536):
+            size += len(chunk)
+            if size > self.limit:
+                self.overflow.set()
+                return
+            chunks.append(chunk)
+        self.data = b"".join(chunks)
+
+    def join(self, timeout: float, overflow: threading.Event | None = None) -> None:
+        # Wake up early when the other stream overflowed: no need to wait for the deadline.
+        end = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < end and not (overflow and overflow.is_set()):
+            super().join(min(0.05, max(0.0, end - time.monotonic())))
+
+
+def _feed(process: subprocess.Popen, stdin: bytes) -> None:
+    try:
+        view = memoryview(stdin)
+        while view:  # a server URL: far below any pipe buffer, so this never blocks long
+            view = view[process.stdin.write(view):]
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the helper exited without reading; its exit code tells the story
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -102,8 +163,13 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 def _first_line(output: bytes) -> str:
+    """The helper's own error line, shortened, with anything token-shaped masked."""
     text = output[:4096].decode("utf-8", "replace").strip()
-    return text.splitlines()[0][:160] if text else ""
+    if not text:
+        return ""
+    from tray_app.logs import redact  # only on this error path: keeps `status` light
+
+    return redact(text.splitlines()[0])[:160]
 
 
 def get_many(helper: CredentialHelper, server_urls: list[str]

@@ -11,6 +11,8 @@ from tray_app.sources.auth_file import auths_table, plain_logins
 
 
 def podman_logins(auth_files: tuple[Path, ...]) -> Findings:
+    """Logins from Podman's auth files; a host found in an earlier file hides later ones,
+    as Podman itself looks them up (runtime file first, then the XDG config one)."""
     found = Findings()
     for path in auth_files:
         try:
@@ -21,5 +23,6 @@ def podman_logins(auth_files: tuple[Path, ...]) -> Findings:
         except (SourceError, TokenError) as error:
             found.problem(path, str(error))
             continue
-        found.extend(plain_logins(auths, path, "podman", skip_hosts=set()))
+        seen = {login.registry.host for login in found.logins}
+        found.extend(plain_logins(auths, path, "podman", skip_hosts=seen))
     return found
