@@ -15,3 +15,13 @@ def home(tmp_path, monkeypatch) -> FakeHome:
     for name, value in fake.env.items():
         monkeypatch.setenv(name, value)
     return fake
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the figures tests recorded with tests/figures.py (bad inputs tried/passed...)."""
+    from tests import figures
+
+    line = figures.summary_line()
+    if line:
+        terminalreporter.write_sep("-", "figures")
+        terminalreporter.write_line(line)

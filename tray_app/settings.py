@@ -13,6 +13,7 @@ from platformdirs import PlatformDirs
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
+from tray_app.hosts import host_of
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,23 @@ class Settings:
         registries = _table(document, "registries", path)
         profiles: dict[str, str] = {}
         ignored: set[str] = set()
-        for host, entry in registries.items():
+        for key, entry in registries.items():
             if not isinstance(entry, dict):
-                raise _bad(path, f"registries.{host!r} must be a table like"
+                raise _bad(path, f"registries.{key!r} must be a table like"
                                  ' { profile = "dev" }')
-            if isinstance(entry.get("profile"), str):
-                profiles[host.lower()] = entry["profile"]
-            if entry.get("ignore") is True:
-                ignored.add(host.lower())
+            if not {"profile", "ignore"} & entry.keys():
+                # `[registries.1111.dkr.ecr...]` without quotes: TOML splits the host at dots.
+                raise _bad(path, f"[registries.{key}] has no `profile` or `ignore`; write the"
+                                 ' host in quotes: [registries."<host>"]')
+            host = host_of(key)  # `https://host/` works as well as the bare host
+            if "profile" in entry:
+                if not isinstance(entry["profile"], str) or not entry["profile"]:
+                    raise _bad(path, f"registries.{key!r}.profile must be a profile name")
+                profiles[host] = entry["profile"]
+            if entry.get("ignore", False) is not False:
+                if entry["ignore"] is not True:
+                    raise _bad(path, f"registries.{key!r}.ignore must be true or false")
+                ignored.add(host)
         warning = _minutes(thresholds, "warning_minutes", defaults.warning_minutes, path)
         critical = _minutes(thresholds, "critical_minutes", defaults.critical_minutes, path)
         if critical > warning:

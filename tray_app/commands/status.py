@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
-from tray_app.model import RegistryStatus, Snapshot, SsoStatus, State
+from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 from tray_app.timeutil import format_time_left, iso_utc
@@ -25,11 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     snapshot, settings_problem = load_snapshot()
+    if settings_problem:  # a broken config.toml is an unreadable source like any other
+        config_file = str(Paths.from_env().config_file)
+        snapshot = dataclasses.replace(snapshot, errors=(
+            SourceProblem(config_file, settings_problem), *snapshot.errors))
     print(snapshot_json(snapshot) if args.json else render_table(snapshot))
-    for problem in ([settings_problem] if settings_problem else []) + [
-            p.message for p in snapshot.errors]:
-        print(f"{APP_NAME}: {problem}", file=sys.stderr)
-    if snapshot.errors or settings_problem:
+    for problem in snapshot.errors:
+        print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+    if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
         return EXIT_ATTENTION
