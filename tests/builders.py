@@ -14,6 +14,8 @@ from pathlib import Path
 from tray_app.tokens import make_authorization_token, make_ecr_password
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SSO_ACCESS_TOKEN = "aoaAAAAAGsso-access-token-secret"
+SSO_REFRESH_TOKEN = "aorAAAAAGsso-refresh-token-secret"
 
 
 def in_(minutes: float) -> datetime:
@@ -90,24 +92,50 @@ class FakeHome:
     def docker_config(self, auths: dict | None = None, **extra: object) -> Path:
         return self.write_json(self.docker_config_path, {"auths": auths or {}, **extra})
 
-    def podman_auth(self, auths: dict) -> Path:
-        return self.write_json(self.podman_auth_path, {"auths": auths})
+    def podman_auth(self, auths: dict, path: Path | None = None) -> Path:
+        """Podman's auth.json (default: the runtime one under XDG_RUNTIME_DIR)."""
+        return self.write_json(path or self.podman_auth_path, {"auths": auths})
 
-    def ecr_login_cache(self, entries: dict[str, datetime]) -> Path:
+    def write_bytes(self, path: Path, data: bytes, mode: int = 0o600) -> Path:
+        """Raw content, for files other tools damaged."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(mode)
+        return path
+
+    def credential_helper(self, name: str, script: str) -> Path:
+        """A stand-in ``docker-credential-NAME`` (POSIX sh) in ``~/bin``; see ``path_with_bin``.
+
+        Only for third-party misbehaviour (hangs, garbage, huge output): working stores use
+        the real docker-credential-pass.
+        """
+        path = self.root / "bin" / f"docker-credential-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n" + script)
+        path.chmod(0o755)
+        return path
+
+    @property
+    def path_with_bin(self) -> str:
+        return f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+
+    def ecr_login_cache(self, entries: dict[str, datetime], path: Path | None = None) -> Path:
         """amazon-ecr-credential-helper's cache.json, keyed as the helper keys it."""
         registries = {}
+        credential_hash = hashlib.sha1(b"AKIAEXAMPLE").hexdigest()
         for registry_host, expires in entries.items():
+            public = ".dkr" not in registry_host
             account, _, rest = registry_host.partition(".dkr.ecr.")
-            region = rest.split(".")[0]
-            key = f"{region}-{hashlib.sha1(b'AKIAEXAMPLE').hexdigest()}-{account}"
+            key = (f"{registry_host}-{credential_hash}" if public
+                   else f"{rest.split('.')[0]}-{credential_hash}-{account}")
             registries[key] = {
                 "AuthorizationToken": docker_auth(720),
                 "RequestedAt": (expires - timedelta(hours=12)).isoformat().replace("+00:00", "Z"),
                 "ExpiresAt": expires.isoformat().replace("+00:00", "Z"),
                 "ProxyEndpoint": f"https://{registry_host}",
-                "Service": "ecr",
+                "Service": "ecr-public" if public else "ecr",
             }
-        return self.write_json(self.root / ".ecr" / "cache.json",
+        return self.write_json(path or self.root / ".ecr" / "cache.json",
                                {"Registries": registries, "Version": "1.0"})
 
     def aws_config(self, text: str) -> Path:
@@ -118,14 +146,20 @@ class FakeHome:
 
     def sso_token(self, session_or_url: str, start_url: str, expires: datetime,
                   refresh: bool = True, registration_days: float = 80,
-                  region: str = "eu-west-1") -> Path:
-        """An SSO cache file as the AWS CLI v2 writes it (sha1 of session name / URL)."""
-        key = hashlib.sha1(session_or_url.encode()).hexdigest()
+                  region: str = "eu-west-1", expires_text: object = None,
+                  file_stem: str | None = None) -> Path:
+        """An SSO cache file as the AWS CLI v2 writes it (sha1 of session name / URL).
+
+        ``expires_text`` replaces the ``expiresAt`` value (odd formats older tools wrote);
+        ``file_stem`` names the file otherwise than the CLI's key rule.
+        """
+        key = file_stem or hashlib.sha1(session_or_url.encode()).hexdigest()
         document = {
             "startUrl": start_url,
             "region": region,
-            "accessToken": "aoaAAAAAGsso-access-token-secret",
-            "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "accessToken": SSO_ACCESS_TOKEN,
+            "expiresAt": (expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires_text is None
+                          else expires_text),
         }
         if refresh:
             document.update({
@@ -133,9 +167,21 @@ class FakeHome:
                 "clientSecret": "client-secret-example",
                 "registrationExpiresAt": (datetime.now(UTC) + timedelta(days=registration_days)
                                           ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "refreshToken": "aorAAAAAGsso-refresh-token-secret",
+                "refreshToken": SSO_REFRESH_TOKEN,
             })
         return self.write_json(self.sso_cache_dir / f"{key}.json", document)
+
+    def sso_registration(self, session: str, start_url: str, days_left: float = 80) -> Path:
+        """A client-registration file, as botocore keeps next to the tokens (no accessToken)."""
+        key = hashlib.sha1(json.dumps({"tool": "botocore", "startUrl": start_url,
+                                       "session_name": session}).encode()).hexdigest()
+        expires = datetime.now(UTC) + timedelta(days=days_left)
+        return self.write_json(self.sso_cache_dir / f"{key}.json", {
+            "clientId": "client-id-example",
+            "clientSecret": "client-secret-example",
+            "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "scopes": ["sso:account:access"],
+        })
 
     def app_config(self, text: str) -> Path:
         self.config_toml.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +204,19 @@ class FakeHome:
             env=self.full_env(**env_overrides), capture_output=True, text=True,
             timeout=timeout, input=input, cwd=self.root,
         )
+
+    def files(self) -> dict[str, tuple[bytes, int]]:
+        """Every file under HOME with its bytes and mode: compare before/after a command."""
+        found = {}
+        for path in sorted(self.root.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                found[str(path)] = (b"<not a file>", path.lstat().st_mode)
+                continue
+            try:
+                found[str(path)] = (path.read_bytes(), path.stat().st_mode)
+            except OSError as error:  # a FIFO or a file we made unreadable on purpose
+                found[str(path)] = (repr(error).encode(), path.lstat().st_mode)
+        return found
 
     def status_json(self, **env_overrides: str) -> dict:
         result = self.run_cli("status", "--json", **env_overrides)
