@@ -1,0 +1,177 @@
+"""Pure alert rules: (Snapshot, alerts sent before, now, settings) -> what to notify.
+
+No GUI, no I/O. The caller persists ``AlertPlan.mark_sent`` (see ``tray_app.alertstate``)
+and hands the notification to a notifier.
+
+Rules:
+- every watched login (not managed, expiry known) and every SSO session that only a browser
+  sign-in can renew has one alert per threshold in ``Settings.notify_minutes``
+  (default 60, 15 and 0 = at expiry); a threshold is due once the time left is at or below it;
+- an alert is keyed by what it is about *and its expiry*, so a renewed login alerts again;
+- each key is sent once; when several thresholds of one login are due together (a clock
+  jump, a restart after a suspend) only the most severe is told and the others are marked;
+- everything due in one evaluation goes out as ONE notification, never a storm;
+- logins in ``quiet`` (being renewed silently right now) are neither told nor marked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tray_app.model import RegistryStatus, Snapshot, SsoStatus, State
+from tray_app.settings import Settings
+from tray_app.timeutil import iso_utc, parse_time
+
+# Sent keys whose expiry lies further back than this are forgotten (keeps the file small).
+FORGET_AFTER = timedelta(days=2)
+DEFAULT_ACTION = "open the tray menu and click it to log in again"
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """One thing worth telling: a login or SSO session at a threshold."""
+
+    key: str
+    subject: str  # "222222222222 eu-central-1" / "SSO session corp"
+    threshold_minutes: int
+    seconds_left: int
+    sso: bool = False
+
+    @property
+    def expired(self) -> bool:
+        return self.seconds_left <= 0
+
+
+@dataclass(frozen=True)
+class Notification:
+    title: str
+    body: str
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    notification: Notification | None
+    told: tuple[DueAlert, ...]  # what the notification mentions
+    mark_sent: frozenset[str]  # every key to remember, told or folded into a told one
+
+
+def login_identity(row: RegistryStatus) -> tuple[str, str]:
+    return (row.host, row.source)
+
+
+def registry_key(row: RegistryStatus, threshold: int) -> str:
+    return f"login|{row.host}|{row.source}|{iso_utc(row.expires_at)}|{threshold}"
+
+
+def sso_key(session: SsoStatus, threshold: int) -> str:
+    return f"sso|{session.name}|{iso_utc(session.expires_at)}|{threshold}"
+
+
+def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Settings,
+                quiet: Set[tuple[str, str]] = frozenset(),
+                action: str = DEFAULT_ACTION) -> AlertPlan:
+    """Decide the one notification (or none) to send now. ``now`` is wall-clock UTC."""
+    thresholds = sorted(set(settings.notify_minutes), reverse=True)
+    told: list[DueAlert] = []
+    marks: set[str] = set()
+    for row in _watched(snapshot.registries, quiet):
+        seconds_left = _seconds_left(row.expires_at, now)
+        keys = {t: registry_key(row, t) for t in thresholds}
+        _collect(keys, seconds_left, sent, row.registry.label, False, told, marks)
+    for session in _sessions_needing_a_browser(snapshot.sso_sessions):
+        seconds_left = _seconds_left(session.expires_at, now)
+        keys = {t: sso_key(session, t) for t in thresholds}
+        _collect(keys, seconds_left, sent, f"SSO session {session.name}", True, told, marks)
+    if not told:
+        return AlertPlan(None, (), frozenset(marks))
+    return AlertPlan(compose(told, action), tuple(told), frozenset(marks))
+
+
+def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple[str, str]]
+             ) -> Iterable[RegistryStatus]:
+    for row in rows:
+        if row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:
+            continue
+        if login_identity(row) in quiet:
+            continue
+        yield row
+
+
+def _sessions_needing_a_browser(sessions: Iterable[SsoStatus]) -> Iterable[SsoStatus]:
+    """A refreshable session renews itself silently; only the others deserve a warning."""
+    for session in sessions:
+        if session.expires_at is not None and not session.refreshable and session.profiles:
+            yield session
+
+
+def _seconds_left(expires_at: datetime | None, now: datetime) -> int:
+    assert expires_at is not None
+    return int((expires_at - now).total_seconds())
+
+
+def _collect(keys: dict[int, str], seconds_left: int, sent: Set[str], subject: str, sso: bool,
+             told: list[DueAlert], marks: set[str]) -> None:
+    due = [t for t in keys if seconds_left <= t * 60]
+    if not due:
+        return
+    most_severe = min(due)
+    marks.update(keys[t] for t in due)
+    if keys[most_severe] in sent:
+        return  # already told at this level; lower levels were folded into it
+    told.append(DueAlert(keys[most_severe], subject, most_severe, seconds_left, sso))
+
+
+def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notification:
+    """One notification for everything due: what, which account/region, what to do."""
+    alerts = sorted(alerts, key=lambda a: a.seconds_left)
+    urgent = any(a.seconds_left <= 15 * 60 for a in alerts)
+    if len(alerts) == 1:
+        alert = alerts[0]
+        return Notification(_title_for(alert), _line(alert, action), urgent)
+    expired = sum(a.expired for a in alerts)
+    title = (f"{len(alerts)} ECR logins need attention" if expired < len(alerts)
+             else f"{len(alerts)} ECR logins expired")
+    lines = [_line(a, None) for a in alerts]
+    sso_only = all(a.sso for a in alerts)
+    lines.append(f"To renew: {_action_for(sso_only, action)}")
+    return Notification(title, "\n".join(lines), urgent)
+
+
+def _title_for(alert: DueAlert) -> str:
+    what = alert.subject if alert.sso else f"ECR login {alert.subject}"
+    return f"{what} expired" if alert.expired else f"{what} ends in {_minutes(alert)}"
+
+
+def _line(alert: DueAlert, action: str | None) -> str:
+    when = "expired" if alert.expired else f"ends in {_minutes(alert)}"
+    text = f"{alert.subject} {when}"
+    if action is not None:
+        text += f" - {_action_for(alert.sso, action)}"
+    return text
+
+
+def _action_for(sso: bool, action: str) -> str:
+    return "open the tray to sign in" if sso and action == DEFAULT_ACTION else action
+
+
+def _minutes(alert: DueAlert) -> str:
+    minutes = math.ceil(alert.seconds_left / 60)
+    if minutes <= 90:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min"
+
+
+def forget_old(sent: Iterable[str], now: datetime) -> set[str]:
+    """Drop keys of logins that expired long ago, so the record stays small."""
+    kept = set()
+    for key in sent:
+        parts = key.split("|")
+        expires = parse_time(parts[-2]) if len(parts) >= 3 else None
+        if expires is not None and now - expires <= FORGET_AFTER:
+            kept.add(key)
+    return kept

@@ -1,0 +1,414 @@
+"""The loop behind the tray and `watch`: recompute, alert, renew. No GUI library here.
+
+One timing seam: the scheduler sleeps only in ``wait(timeout)`` (a ``threading.Event``
+by default), and reads time only from a ``Clock``. Tests pass a fake of both and drive
+simulated days in seconds.
+
+Every ``poll_seconds`` (1 s) a tick stats the files logins live in (cheap: no helper, no
+AWS). The full snapshot, which may run credential helpers, is taken only when one of them
+changed, a minute passed, the wall clock jumped (suspend/resume), or a refresh finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from tray_app.alerts import DEFAULT_ACTION, login_identity, plan_alerts
+from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
+from tray_app.errors import TrayAppError
+from tray_app.model import RegistryStatus, Snapshot, State
+from tray_app.settings import Paths, Settings
+from tray_app.snapshot import take_snapshot
+from tray_app.statefile import logins_path
+from tray_app.timeutil import iso_utc, utc_now
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+FULL_EVERY_SECONDS = 60.0
+JUMP_TOLERANCE_SECONDS = 5.0  # wall vs monotonic disagreement that means suspend/clock change
+AUTO_RENEW_EXPIRED_WITHIN = timedelta(hours=12)  # renew a login that lapsed while asleep
+WORKER_JOIN_SECONDS = 5.0
+
+
+class Clock(Protocol):
+    def wall(self) -> datetime: ...
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    def wall(self) -> datetime:
+        return utc_now()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class Notifier(Protocol):
+    def send(self, title: str, body: str, urgent: bool = False) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LoopView:
+    """Everything a front end shows; rebuilt and published after every change."""
+
+    snapshot: Snapshot | None
+    busy: str | None
+    auto_renew: bool
+    renew_unavailable: str | None  # why refresh is disabled (engine not installed...)
+    sign_in_unavailable: str | None
+    settings_problem: str | None
+
+
+class Unavailable(Exception):
+    """A collaborator module (engine, SSO, autostart) is missing: show the action disabled."""
+
+
+def load_engine():
+    try:
+        from tray_app.renew import engine
+        return engine.renew, engine.LoginOptions
+    except (ImportError, AttributeError) as error:
+        raise Unavailable(f"re-login engine not available ({error})") from None
+
+
+def load_sso():
+    try:
+        from tray_app.renew import sso
+        return sso.sign_in, sso.can_renew_silently
+    except (ImportError, AttributeError) as error:
+        raise Unavailable(f"SSO sign-in not available ({error})") from None
+
+
+def watched_files(paths: Paths) -> list[Path]:
+    return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
+            paths.config_file, logins_path(paths.state_dir)]
+
+
+def fingerprint(paths: Paths) -> tuple:
+    """mtime/size/inode of every file a login or SSO session lives in. Stats only."""
+    stats: list[object] = [_stat(p) for p in watched_files(paths)]
+    try:
+        with os.scandir(paths.sso_cache_dir) as entries:
+            stats.append(sorted((e.name, _stat(Path(e.path))) for e in entries))
+    except OSError:
+        stats.append(None)
+    return tuple(stats)
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def load_settings(paths: Paths) -> tuple[Settings, str | None]:
+    try:
+        return Settings.load(paths.config_file), None
+    except TrayAppError as error:
+        return Settings(), str(error)
+
+
+def expiring_rows(snapshot: Snapshot | None) -> list[RegistryStatus]:
+    if snapshot is None:
+        return []
+    return [r for r in snapshot.registries if r.state.needs_attention]
+
+
+class TrayLoop:
+    def __init__(self, paths: Paths, notifier: Notifier, *,
+                 clock: Clock | None = None,
+                 on_view: Callable[[LoopView], None] | None = None,
+                 wait: Callable[[float], object] | None = None,
+                 poll_seconds: float = POLL_SECONDS,
+                 full_every: float = FULL_EVERY_SECONDS,
+                 action: str = DEFAULT_ACTION) -> None:
+        self.paths = paths
+        self.notifier = notifier
+        self.clock = clock or SystemClock()
+        self.on_view = on_view or (lambda view: None)
+        self.poll_seconds = poll_seconds
+        self.full_every = full_every
+        self.action = action
+        self._wake = threading.Event()
+        self._wait = wait or self._event_wait
+        self._lock = threading.RLock()
+        self._stopping = False
+        self._force = True
+        self._fingerprint: tuple | None = None
+        self._last_full: datetime | None = None
+        self._last_tick: tuple[datetime, float] | None = None
+        self._snapshot: Snapshot | None = None
+        self._settings, self._settings_problem = load_settings(paths)
+        self._state: TrayState = load_tray_state(paths.state_dir)
+        self._busy: str | None = None
+        self._worker: threading.Thread | None = None
+        self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
+        self._auto_attempted: set[str] = set()
+        self.recomputes = 0
+        self.clock_jumps = 0
+
+    # -- the scheduler ---------------------------------------------------------------------
+    def run(self) -> None:
+        """Tick until stop(). Runs on its own thread in the tray, on the main one in watch."""
+        while not self._stopping:
+            try:
+                self.step()
+            except Exception:  # one bad tick must not end the loop
+                log.exception("loop tick failed")
+            if self._stopping:
+                break
+            self._wait(self.poll_seconds)
+
+    def _event_wait(self, timeout: float) -> bool:
+        woken = self._wake.wait(timeout)
+        self._wake.clear()
+        return woken
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def join_worker(self, timeout: float = WORKER_JOIN_SECONDS) -> None:
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
+
+    def nudge(self) -> None:
+        """Recompute at the next tick (a refresh finished, a setting changed)."""
+        self._force = True
+        self._wake.set()
+
+    def step(self) -> bool:
+        """One tick. Returns True when the full snapshot was recomputed."""
+        now, mono = self.clock.wall(), self.clock.monotonic()
+        jumped = self._clock_jumped(now, mono)
+        self._last_tick = (now, mono)
+        current = fingerprint(self.paths)
+        stale = (self._last_full is None or now < self._last_full
+                 or (now - self._last_full).total_seconds() >= self.full_every)
+        if not (self._force or jumped or stale or current != self._fingerprint):
+            return False
+        self._force = False
+        self._fingerprint = current
+        self._last_full = now
+        self._recompute(now)
+        return True
+
+    def _clock_jumped(self, now: datetime, mono: float) -> bool:
+        if self._last_tick is None:
+            return False
+        last_wall, last_mono = self._last_tick
+        drift = (now - last_wall).total_seconds() - (mono - last_mono)
+        if abs(drift) <= JUMP_TOLERANCE_SECONDS:
+            return False
+        self.clock_jumps += 1
+        log.info("wall clock jumped by %+.0f s (suspend/resume or clock change): recomputing",
+                 drift)
+        return True
+
+    # -- one full recompute ----------------------------------------------------------------
+    def _recompute(self, now: datetime) -> None:
+        self.recomputes += 1
+        self._settings, self._settings_problem = load_settings(self.paths)
+        snapshot = take_snapshot(self.paths, self._settings, now)
+        with self._lock:
+            self._snapshot = snapshot
+        quiet = self._auto_renew(snapshot, now)
+        plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
+                           self.action)
+        if not plan.mark_sent <= self._state.sent_alerts:
+            self._remember(self._state.with_sent(plan.mark_sent, now))
+        if plan.notification is not None:
+            log.info("alert: %s", plan.notification.title)
+            self.notifier.send(plan.notification.title, plan.notification.body,
+                               plan.notification.urgent)
+        self._publish()
+
+    def _remember(self, state: TrayState) -> None:
+        self._state = state
+        try:
+            save_tray_state(self.paths.state_dir, state)
+        except OSError as error:
+            log.warning("cannot save %s: %s", self.paths.state_dir, error)
+
+    # -- automatic renewal -----------------------------------------------------------------
+    @property
+    def auto_renew(self) -> bool:
+        chosen = self._state.auto_renew
+        return self._settings.auto_renew if chosen is None else chosen
+
+    def set_auto_renew(self, enabled: bool) -> None:
+        from dataclasses import replace
+        self._remember(replace(self._state, auto_renew=enabled))
+        log.info("automatic renewal %s", "on" if enabled else "off")
+        self.nudge()
+
+    def _auto_renew(self, snapshot: Snapshot, now: datetime) -> frozenset[tuple[str, str]]:
+        """Start a silent renewal for logins entering the warning window; return them."""
+        if not self.auto_renew:
+            return frozenset()
+        candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)]
+        if not candidates:
+            return self._quiet
+        try:
+            load_engine()
+            _, can_renew_silently = load_sso()
+        except Unavailable as missing:
+            log.debug("automatic renewal skipped: %s", missing)
+            return frozenset()
+        if self.busy:
+            return self._quiet | {login_identity(r) for r in candidates
+                                  if _attempt_key(r) not in self._auto_attempted}
+        silent = []
+        for row in candidates:
+            key = _attempt_key(row)
+            if key in self._auto_attempted:
+                continue
+            if not _silently_renewable(can_renew_silently, row.profile):
+                continue  # a browser is needed: the normal alerts tell the user
+            self._auto_attempted.add(key)
+            silent.append(row)
+        if silent:
+            self._quiet = frozenset(login_identity(r) for r in silent)
+            self.start_refresh(silent, interactive=False)
+        return self._quiet
+
+    # -- refresh and sign-in on a worker thread ----------------------------------------------
+    @property
+    def busy(self) -> str | None:
+        return self._busy
+
+    def start_refresh(self, rows: Sequence[RegistryStatus], interactive: bool = True) -> bool:
+        """Run the re-login engine for ``rows`` on a worker thread. False: one is running."""
+        if not rows:
+            return False
+        label = rows[0].registry.label if len(rows) == 1 else f"{len(rows)} registries"
+        return self._start(f"Refreshing {label}...", self._refresh, rows, interactive)
+
+    def start_sign_in(self, session_name: str) -> bool:
+        return self._start(f"Signing in to {session_name}...", self._sign_in, session_name)
+
+    def _start(self, busy_text: str, target: Callable, *args: object) -> bool:
+        with self._lock:
+            if self._worker is not None and self._worker.is_alive():
+                log.info("ignored (%s): another refresh is running", busy_text)
+                return False
+            self._busy = busy_text
+            self._worker = threading.Thread(target=self._work, args=(target, *args),
+                                            name="ecr-token-tray-refresh", daemon=True)
+            self._worker.start()
+        self._publish()
+        return True
+
+    def _work(self, target: Callable, *args: object) -> None:
+        try:
+            target(*args)
+        except Exception:
+            log.exception("refresh failed unexpectedly")
+            self.notifier.send("ECR refresh failed",
+                               "internal error - see the log (Open log in the tray menu)", True)
+        finally:
+            with self._lock:
+                self._busy = None
+                self._quiet = frozenset()
+            self.nudge()
+            self._publish()
+
+    def _progress(self, message: str) -> None:
+        self._busy = message
+        self._publish()
+
+    def _refresh(self, rows: Sequence[RegistryStatus], interactive: bool) -> None:
+        try:
+            renew, options_type = load_engine()
+        except Unavailable as missing:
+            self.notifier.send("ECR refresh not possible", str(missing), False)
+            return
+        from tray_app.renew.errors import BrowserNeeded
+        options = options_type(allow_browser=interactive)
+        try:
+            report = renew(list(rows), options, self._progress)
+        except BrowserNeeded as error:
+            self.notifier.send("ECR login needs a browser sign-in",
+                               f"{error} - open the tray to sign in", True)
+            return
+        except TrayAppError as error:
+            self.notifier.send("ECR refresh failed", str(error), True)
+            return
+        failed = [o for o in report.outcomes if o.result == "failed"]
+        if failed:
+            body = "\n".join(o.message for o in failed)
+            self.notifier.send("ECR refresh failed", body, True)
+            log.warning("refresh failed: %s", body.replace("\n", "; "))
+        elif interactive:
+            done = [o for o in report.outcomes if o.result == "refreshed"]
+            body = "\n".join(o.message for o in done) or "nothing needed a new login"
+            self.notifier.send("ECR logins refreshed", body, False)
+        log.info("refresh done: %s", "; ".join(o.message for o in report.outcomes))
+
+    def _sign_in(self, session_name: str) -> None:
+        try:
+            sign_in, _ = load_sso()
+        except Unavailable as missing:
+            self.notifier.send("SSO sign-in not possible", str(missing), False)
+            return
+        try:
+            result = sign_in(session_name)
+        except TrayAppError as error:
+            self.notifier.send(f"SSO sign-in to {session_name} failed", str(error), True)
+            return
+        log.info("SSO session %s: %s", session_name, result)
+
+    # -- what front ends see -----------------------------------------------------------------
+    def view(self) -> LoopView:
+        renew_missing = sign_in_missing = None
+        try:
+            load_engine()
+        except Unavailable as missing:
+            renew_missing = str(missing)
+        try:
+            load_sso()
+        except Unavailable as missing:
+            sign_in_missing = str(missing)
+        with self._lock:
+            return LoopView(self._snapshot, self._busy, self.auto_renew, renew_missing,
+                            sign_in_missing, self._settings_problem)
+
+    def _publish(self) -> None:
+        try:
+            self.on_view(self.view())
+        except Exception:
+            log.exception("front end failed to show the new state")
+
+
+def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
+    if row.state in (State.WARNING, State.CRITICAL):
+        return True
+    return (row.state == State.EXPIRED and row.expires_at is not None
+            and now - row.expires_at <= AUTO_RENEW_EXPIRED_WITHIN)
+
+
+def _attempt_key(row: RegistryStatus) -> str:
+    """One silent attempt per login, expiry and stage (warning, then critical once more)."""
+    stage = "warning" if row.state == State.WARNING else "critical"
+    return f"{row.host}|{row.source}|{iso_utc(row.expires_at)}|{stage}"
+
+
+def _silently_renewable(can_renew_silently: Callable[[str | None], bool],
+                        profile: str | None) -> bool:
+    try:
+        return bool(can_renew_silently(profile))
+    except Exception:
+        log.warning("cannot tell whether profile %s renews silently", profile, exc_info=True)
+        return False

@@ -1,0 +1,128 @@
+"""Desktop notifications: plyer first, then fallbacks; never raises, logs what failed.
+
+Order: plyer (D-Bus via dbus-python, or `notify-send` on Linux; its own balloon on
+Windows), then the tray icon's own ``notify`` (pystray: D-Bus on gtk/appindicator, balloon on
+win32), then ``osascript`` on macOS / ``notify-send`` on Linux. Notification text is built by
+``tray_app.alerts`` and the loop: hosts, profiles, reasons; never a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+
+from tray_app import APP_NAME
+
+log = logging.getLogger(__name__)
+SUBPROCESS_TIMEOUT = 10
+
+
+def desktop_session_available() -> bool:
+    """Can a notification reach a user here? (Linux: a display or a session bus.)"""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("DBUS_SESSION_BUS_ADDRESS"))
+
+
+class DesktopNotifier:
+    """``send(title, body)`` -> True when some backend took the notification."""
+
+    def __init__(self, icon_getter: Callable[[], object | None] | None = None,
+                 app_name: str = APP_NAME) -> None:
+        self._icon_getter = icon_getter or (lambda: None)
+        self._app_name = app_name
+        self._lock = threading.Lock()  # one notification at a time, from any thread
+        self.backends: list[tuple[str, Callable[[str, str, bool], None]]] = []
+        if plyer_checks_its_result():
+            self.backends.append(("plyer", self._plyer))
+        self.backends.append(("tray icon", self._tray_icon))
+        self.backends.append(
+            ("osascript" if sys.platform == "darwin" else "notify-send", self._command))
+
+    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+        with self._lock:
+            for name, backend in self.backends:
+                try:
+                    backend(title, body, urgent)
+                except Exception as error:  # any backend may break; the next one tries
+                    log.warning("notification via %s failed: %s", name, _describe(error))
+                    continue
+                log.info("notification sent via %s: %s", name, title)
+                log.debug("notification body: %s", body)
+                return True
+            log.error("notification could not be shown by any backend: %s", title)
+            return False
+
+    def _plyer(self, title: str, body: str, urgent: bool) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from plyer import notification
+            notification.notify(title=title, message=body, app_name=self._app_name,
+                                timeout=10)
+
+    def _tray_icon(self, title: str, body: str, urgent: bool) -> None:
+        icon = self._icon_getter()
+        if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
+            raise RuntimeError("no tray icon that can notify")
+        icon.notify(body, title)
+
+    def _command(self, title: str, body: str, urgent: bool) -> None:
+        if sys.platform == "darwin":
+            script = (f"display notification {_applescript(body)} "
+                      f"with title {_applescript(title)}")
+            command = ["osascript", "-e", script]
+        else:
+            if not shutil.which("notify-send"):
+                raise RuntimeError("notify-send not found (install libnotify-bin)")
+            command = ["notify-send", "--app-name", self._app_name,
+                       "--urgency", "critical" if urgent else "normal", title, body]
+        result = subprocess.run(command, capture_output=True, text=True,
+                                timeout=SUBPROCESS_TIMEOUT, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[0]} exited {result.returncode}: "
+                               f"{result.stderr.strip()[:200]}")
+
+
+def plyer_checks_its_result() -> bool:
+    """On Linux without dbus-python, plyer runs notify-send and ignores its exit status (and
+    has no timeout): there our own notify-send call, which checks both, is the better path."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return _has_dbus_python()
+
+
+def _has_dbus_python() -> bool:
+    try:
+        import dbus  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _applescript(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class TerminalNotifier:
+    """For `watch`: print each notification as one block, then pass it on to the desktop."""
+
+    def __init__(self, desktop: DesktopNotifier | None, write: Callable[[str], None]) -> None:
+        self._desktop = desktop
+        self._write = write
+
+    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+        self._write(f"!! {title}\n" + "".join(f"   {line}\n" for line in body.splitlines()))
+        if self._desktop is not None:
+            self._desktop.send(title, body, urgent)
+        return True
