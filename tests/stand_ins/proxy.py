@@ -1,0 +1,88 @@
+"""A local HTTPS CONNECT proxy that sends every ECR host name to the local registry.
+
+Docker (Go) and Python's urllib honour ``HTTPS_PROXY``; with ``NO_PROXY=127.0.0.1,localhost``
+boto3 still reaches the local AWS endpoints directly. TLS runs end to end through the
+tunnel, so the client checks the registry's certificate for the REAL host name
+(``123456789012.dkr.ecr.us-west-2.amazonaws.com``) against the test CA in ``SSL_CERT_FILE``.
+No /etc/hosts entry and no privileged port are needed.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tray_app.hosts import parse_registry
+
+
+@dataclass
+class Proxy:
+    url: str
+    target_port: int
+    tunnels: Counter = field(default_factory=Counter)  # CONNECT host -> count
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_CONNECT(self) -> None:
+            host, _, port = self.path.rpartition(":")
+            if port != "443" or parse_registry(host) is None:
+                self.send_response(403, "only ECR hosts are tunnelled")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            with proxy.lock:
+                proxy.tunnels[host.lower()] += 1
+            upstream = socket.create_connection(("127.0.0.1", proxy.target_port), timeout=10)
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.close_connection = True
+            _pump(self.connection, upstream)
+
+    return Handler
+
+
+def _pump(client: socket.socket, upstream: socket.socket) -> None:
+    sockets = [client, upstream]
+    try:
+        while True:
+            readable, _, broken = select.select(sockets, [], sockets, 30)
+            if broken or not readable:
+                return
+            for source in readable:
+                data = source.recv(65536)
+                if not data:
+                    return
+                (upstream if source is client else client).sendall(data)
+    except OSError:
+        return
+    finally:
+        upstream.close()
+
+
+@contextmanager
+def running_proxy(target_port: int) -> Iterator[Proxy]:
+    proxy = Proxy(url="", target_port=target_port)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(proxy))
+    server.daemon_threads = True
+    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="connect-proxy", daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -1,0 +1,217 @@
+"""Put a fresh ECR token where the registry's login lives.
+
+- Docker rows: ``docker login --username AWS --password-stdin HOST``; Docker applies
+  ``credsStore``/``credHelpers`` itself and honours ``DOCKER_CONFIG``.
+- Podman rows: ``podman login --authfile FILE --username AWS --password-stdin HOST`` into
+  the auth file that holds the login (``REGISTRY_AUTH_FILE`` first, as Podman does).
+- ``ecr-login`` rows: nothing to store; the helper fetches tokens with the credentials the
+  SSO step just made valid.
+- No docker CLI and no credential store for the host: write ``config.json`` directly -
+  atomically, every other key kept, mode kept (0600 for a new file), and never a file
+  that did not parse.
+
+The password only ever travels on stdin; it never appears in argv, logs or errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from tray_app.errors import SourceError
+from tray_app.fileio import read_json_file
+from tray_app.hosts import host_of
+from tray_app.model import RegistryStatus
+from tray_app.renew.ecr import EcrToken
+from tray_app.renew.errors import RenewError
+from tray_app.settings import Paths
+from tray_app.sources.docker_config import ECR_LOGIN, load_docker_config
+from tray_app.tokens import make_authorization_token
+
+log = logging.getLogger(__name__)
+
+LOGIN_TIMEOUT = 60.0
+CAS_ATTEMPTS = 20
+# Docker and Podman rewrite their whole file on every login: two of our own logins at once
+# would lose one entry, so logins to the same tool run one at a time.
+_docker_lock = threading.Lock()
+_podman_lock = threading.Lock()
+
+
+def store_kind(row: RegistryStatus) -> str:
+    """"podman", "ecr-login" (managed: nothing to store) or "docker"."""
+    if row.source == "podman":
+        return "podman"
+    if row.source == ECR_LOGIN:
+        return ECR_LOGIN
+    return "docker"
+
+
+def store_login(row: RegistryStatus, token: EcrToken, paths: Paths) -> str:
+    """Store the token for ``row``; returns where it went. Raises RenewError."""
+    kind = store_kind(row)
+    if kind == ECR_LOGIN:
+        return "docker-credential-ecr-login fetches its own tokens"
+    if kind == "podman":
+        with _podman_lock:
+            return _podman_login(row.host, token, paths)
+    with _docker_lock:
+        if shutil.which("docker"):
+            return _docker_login(row.host, token)
+        return _without_docker(row.host, token, paths.docker_config)
+
+
+def _docker_login(host: str, token: EcrToken) -> str:
+    _run_login(["docker", "login", "--username", token.username, "--password-stdin", host],
+               host, token, "docker")
+    return "docker login"
+
+
+def _podman_login(host: str, token: EcrToken, paths: Paths) -> str:
+    if not shutil.which("podman"):
+        raise RenewError(f"{host}: podman is not installed (not on PATH)",
+                         "install podman, or remove the login from its auth.json")
+    authfile = _podman_file_for(host, paths.podman_auth_files)
+    _run_login(["podman", "login", "--authfile", str(authfile), "--username", token.username,
+                "--password-stdin", host], host, token, "podman")
+    return f"podman login ({authfile})"
+
+
+def _podman_file_for(host: str, files: tuple[Path, ...]) -> Path:
+    """The auth file that holds ``host`` (where Podman will look first), else the primary."""
+    for path in files:
+        try:
+            document = read_json_file(path)
+        except SourceError:
+            continue
+        auths = document.get("auths") if isinstance(document, dict) else None
+        if isinstance(auths, dict) and any(host_of(key) == host for key in auths):
+            return path
+    return files[0]
+
+
+def _run_login(argv: list[str], host: str, token: EcrToken, tool: str) -> None:
+    log.debug("running %s", " ".join(argv))  # argv holds no secret: the password is stdin
+    try:
+        result = subprocess.run(argv, input=token.password, capture_output=True, text=True,
+                                timeout=LOGIN_TIMEOUT, env=os.environ.copy())
+    except FileNotFoundError:
+        raise RenewError(f"{host}: {tool} is not installed (not on PATH)",
+                         f"install {tool} and try again") from None
+    except subprocess.TimeoutExpired:
+        raise RenewError(f"{host}: `{tool} login` did not finish in {LOGIN_TIMEOUT:.0f} s",
+                         "a credential helper may be waiting for input (gpg pinentry?)"
+                         " - run `ecr-token-tray doctor`") from None
+    if result.returncode == 0:
+        return
+    reason = _last_line(result.stderr) or f"exit status {result.returncode}"
+    log.info("%s login for %s failed: %s", tool, host, reason)
+    if "401" in reason or "unauthorized" in reason.lower():
+        raise RenewError(f"{host}: the registry refused the fresh token ({tool} login: 401"
+                         " Unauthorized)", "check that the profile's account may pull from"
+                         " this registry")
+    raise RenewError(f"{host}: `{tool} login` failed: {reason}",
+                     "run `ecr-token-tray doctor` to check the tool and its credential store")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _without_docker(host: str, token: EcrToken, config_path: Path) -> str:
+    try:
+        config = load_docker_config(config_path)
+    except SourceError as error:
+        raise RenewError(f"{host}: {error.title}; not touched",
+                         "fix the file, or install docker and try again") from None
+    helper = config.store_for(host) if config else None
+    if helper:
+        raise RenewError(f"{host}: docker CLI not found, and {config_path} hands this host to"
+                         f" docker-credential-{helper}", "install docker and try again")
+    write_docker_auth(config_path, host, make_authorization_token(token.password,
+                                                                   token.username))
+    return f"written to {config_path}"
+
+
+def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
+    """Set ``auths[host].auth`` in Docker's config.json as ``docker login`` would.
+
+    Read, merge, then replace via a temp file - but only if nobody replaced the file since
+    we read it (Docker also writes by rename, so its inode changes); else read again and
+    merge again. That keeps entries another writer (a concurrent ``docker login``) added
+    while we worked. No lock is shared with Docker, so a writer landing in the few
+    microseconds between our check and our rename can still be lost; the race test
+    measures this.
+    """
+    target = config_path.resolve() if config_path.is_symlink() else config_path
+    for _ in range(CAS_ATTEMPTS):
+        before = _identity(target)
+        document, mode = _read_for_update(target)
+        keys = [key for key in document["auths"] if host_of(key) == host] or [host]
+        for key in keys:
+            entry = document["auths"].get(key)
+            entry = dict(entry) if isinstance(entry, dict) else {}
+            entry["auth"] = auth
+            document["auths"][key] = entry
+        data = (json.dumps(document, indent="\t") + "\n").encode()
+        if _replace_if_unchanged(target, data, mode, before):
+            log.info("wrote the login for %s to %s", host, target)
+            return
+    raise RenewError(f"{host}: {target} kept changing while this app tried to write it",
+                     "another program is rewriting it; try again in a moment")
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _read_for_update(path: Path) -> tuple[dict, int]:
+    try:
+        document = read_json_file(path)
+    except SourceError as error:
+        raise RenewError(f"{error.title}; not touched", error.hint) from None
+    if document is None:
+        return {"auths": {}}, 0o600
+    if not isinstance(document, dict) or not isinstance(document.get("auths", {}), dict):
+        raise RenewError(f"{path}: not a Docker config (`auths` is not an object); not touched",
+                         "fix or move the file aside and try again")
+    document.setdefault("auths", {})
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o600
+    return document, mode
+
+
+def _replace_if_unchanged(path: Path, data: bytes, mode: int,
+                          before: tuple[int, int, int, int] | None) -> bool:
+    """Atomic write (temp file, fsync, rename) that gives up if ``path`` changed meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)
+        if _identity(path) != before:
+            Path(temp_name).unlink(missing_ok=True)
+            return False
+        os.replace(temp_name, path)
+        return True
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
