@@ -17,6 +17,28 @@ def home(tmp_path, monkeypatch) -> FakeHome:
     return fake
 
 
+@pytest.fixture
+def sso_service(monkeypatch):
+    """A local AWS sso + sso-oidc endpoint (tests/stand_ins/sso_endpoint.py); the in-process
+    env points boto3 at it (children: pass ``sso_service.env()``)."""
+    from tests.stand_ins.sso_endpoint import sso_endpoint
+
+    with sso_endpoint() as endpoint:
+        for name, value in endpoint.env().items():
+            monkeypatch.setenv(name, value)
+        yield endpoint
+
+
+@pytest.fixture
+def fake_aws(tmp_path, monkeypatch):
+    """A stand-in `aws` CLI v2 first on PATH (tests/stand_ins/fake_aws_cli.py)."""
+    from tests.stand_ins.fake_aws_cli import FakeAwsCli
+
+    fake = FakeAwsCli.install(tmp_path / "fake-aws")
+    monkeypatch.setenv("PATH", fake.path_with_fake_first())
+    return fake
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print the figures tests recorded with tests/figures.py (bad inputs tried/passed...)."""
     from tests import figures
