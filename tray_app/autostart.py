@@ -100,8 +100,12 @@ def _windowless_python() -> Path:
 
 # -- pure builders -----------------------------------------------------------------------
 
-def desktop_entry(exec_path: Path | str, args: Sequence[str] = TRAY_ARGS) -> str:
-    """An XDG autostart entry (Desktop Entry Specification 1.4) that runs the tray."""
+def desktop_entry(exec_path: Path | str, args: Sequence[str] = TRAY_ARGS,
+                  autostart: bool = True) -> str:
+    """An XDG autostart entry (Desktop Entry Specification 1.4) that runs the tray.
+
+    ``autostart=False`` gives the application-menu entry (same launcher, no session keys).
+    """
     exec_line = " ".join(_desktop_exec_quote(arg) for arg in [str(exec_path), *args])
     lines = [
         "[Desktop Entry]",
@@ -115,11 +119,14 @@ def desktop_entry(exec_path: Path | str, args: Sequence[str] = TRAY_ARGS) -> str
         "Terminal=false",
         "Categories=Development;",
         "StartupNotify=false",
-        "X-GNOME-Autostart-enabled=true",
-        # The tray icon docks only when the panel is up: start after it.
-        "X-GNOME-Autostart-Delay=5",
-        "X-KDE-autostart-phase=2",
     ]
+    if autostart:
+        lines += [
+            "X-GNOME-Autostart-enabled=true",
+            # The tray icon docks only when the panel is up: start after it.
+            "X-GNOME-Autostart-Delay=5",
+            "X-KDE-autostart-phase=2",
+        ]
     return "\n".join(lines) + "\n"
 
 
