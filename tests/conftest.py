@@ -39,6 +39,30 @@ def fake_aws(tmp_path, monkeypatch):
     return fake
 
 
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory):
+    """A throwaway CA and a server certificate for the real ECR host names (openssl CLI)."""
+    from tests.stand_ins.registry import make_test_ca
+
+    return make_test_ca(tmp_path_factory.mktemp("test-ca"))
+
+
+@pytest.fixture
+def ecr_lab(home, test_ca, monkeypatch):
+    """Local ECR + ECR Public API, a TLS registry accepting only the tokens it issued, and a
+    CONNECT proxy routing real ECR host names to it (tests/stand_ins/registry.py). The
+    environment (in-process and ``home.run_cli`` children) points every tool at them, and
+    ``~/.aws/credentials`` holds fake static keys for profiles default, dev and ops."""
+    from tests.stand_ins.registry import EcrLab, running_ecr_lab
+
+    EcrLab.credentials_file(home.root)
+    with running_ecr_lab(test_ca) as lab:
+        for name, value in lab.env().items():
+            monkeypatch.setenv(name, value)
+            home.env[name] = value
+        yield lab
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print the figures tests recorded with tests/figures.py (bad inputs tried/passed...)."""
     from tests import figures

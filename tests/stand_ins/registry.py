@@ -143,3 +143,65 @@ def running_registry(issuer: TokenIssuer, ca: TestCA) -> Iterator[Registry]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# Fake static keys per profile (not real AWS keys; shaped like them so redaction is tested).
+PROFILE_KEYS = {
+    "default": ("AKIAEXAMPLEDEFAULT01", "defaultSecretKeyExample0000000000000000000"),
+    "dev": ("AKIAEXAMPLEDEVPROF01", "devSecretKeyExample000000000000000000000000"),
+    "ops": ("AKIAEXAMPLEOPSPROF01", "opsSecretKeyExample000000000000000000000000"),
+}
+
+
+@dataclass
+class EcrLab:
+    """The local ECR endpoint, the TLS registry and the proxy that routes ECR names to it."""
+
+    ca: TestCA
+    issuer: TokenIssuer
+    endpoint: object  # tests.stand_ins.ecr_endpoint.EcrEndpoint
+    registry: Registry
+    proxy: object  # tests.stand_ins.proxy.Proxy
+
+    def env(self) -> dict[str, str]:
+        """What tools need to reach the stand-ins the way they reach AWS."""
+        no_proxy = "127.0.0.1,localhost"
+        return {
+            **self.endpoint.env(),  # type: ignore[attr-defined]
+            "HTTPS_PROXY": self.proxy.url, "https_proxy": self.proxy.url,  # type: ignore[attr-defined]
+            "NO_PROXY": no_proxy, "no_proxy": no_proxy,
+            "SSL_CERT_FILE": str(self.ca.ca_cert),
+            "AWS_EC2_METADATA_DISABLED": "true",  # no 1 s IMDS probe when keys are missing
+        }
+
+    @staticmethod
+    def credentials_file(home_root: Path, profiles: tuple[str, ...] = tuple(PROFILE_KEYS)
+                         ) -> Path:
+        """``~/.aws/credentials`` with static fake keys for ``profiles``."""
+        path = home_root / ".aws" / "credentials"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(
+            f"[{name}]\naws_access_key_id = {PROFILE_KEYS[name][0]}\n"
+            f"aws_secret_access_key = {PROFILE_KEYS[name][1]}\n\n" for name in profiles))
+        path.chmod(0o600)
+        return path
+
+    def secrets(self) -> list[str]:
+        """Every secret in play: issued passwords (and their docker auth form), AWS keys."""
+        from tray_app.tokens import make_authorization_token
+
+        found = [s for keys in PROFILE_KEYS.values() for s in keys]
+        for password in self.issuer.passwords:
+            found += [password, make_authorization_token(password)]
+        return found
+
+
+@contextmanager
+def running_ecr_lab(ca: TestCA) -> Iterator[EcrLab]:
+    from tests.stand_ins.ecr_endpoint import running_ecr_endpoint
+    from tests.stand_ins.proxy import running_proxy
+
+    issuer = TokenIssuer()
+    with running_ecr_endpoint(issuer) as endpoint, running_registry(issuer, ca) as registry, \
+            running_proxy(registry.port) as proxy:
+        yield EcrLab(ca, issuer, endpoint, registry, proxy)
