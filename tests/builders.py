@@ -17,6 +17,39 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SSO_ACCESS_TOKEN = "aoaAAAAAGsso-access-token-secret"
 SSO_REFRESH_TOKEN = "aorAAAAAGsso-refresh-token-secret"
 
+# A typical ~/.aws/config: an sso-session profile (dev, and dev-admin on the same session),
+# a legacy SSO profile (ops) and a plain key profile (static).
+SSO_START_URL = "https://corp.awsapps.com/start"
+LEGACY_START_URL = "https://legacy.awsapps.com/start"
+SSO_PROFILES_CONFIG = f"""\
+[profile dev]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Developer
+region = eu-central-1
+
+[profile dev-admin]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Admin
+region = eu-central-1
+
+[sso-session corp]
+sso_start_url = {SSO_START_URL}
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile ops]
+sso_start_url = {LEGACY_START_URL}
+sso_region = us-east-1
+sso_account_id = 333333333333
+sso_role_name = Operator
+region = us-west-2
+
+[profile static]
+region = us-east-1
+"""
+
 
 def in_(minutes: float) -> datetime:
     """A moment ``minutes`` from now (negative: in the past), whole seconds, UTC."""

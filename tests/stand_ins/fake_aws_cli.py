@@ -15,8 +15,9 @@ this file with the test interpreter. It implements what ecr-token-tray uses:
 
 Behaviour comes from the control file (``FakeAwsCli.set_mode``), overridden by the
 ``FAKE_AWS_MODE`` env var: ``succeed``, ``cancel`` (exit 130), ``fail`` (exit 255),
-``service-error`` (exit 254), ``hang`` (sleeps until killed), and ``delay`` seconds before
-answering. Every invocation's argv is appended to ``argv.jsonl`` (for the leak scan).
+``service-error`` (exit 254), ``exit:N`` (exit N), ``hang`` (sleeps until killed), and
+``delay`` seconds before answering. Every invocation's argv is appended to
+``argv.jsonl`` (for the leak scan).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ def _sso_login(args: list[str], control: dict) -> int:
         print("An error occurred (InvalidRequestException) when calling the"
               " StartDeviceAuthorization operation: Invalid start URL", file=sys.stderr)
         return 254
+    if mode.startswith("exit:"):  # any other exit code, e.g. exit:253 (configuration)
+        print(f"aws: [ERROR]: simulated failure with exit {mode[5:]}", file=sys.stderr)
+        return int(mode[5:])
     session = _session_config(options)
     if isinstance(session, str):
         print(session, file=sys.stderr)
