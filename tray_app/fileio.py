@@ -6,7 +6,6 @@ import codecs
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from tray_app.errors import SourceError
@@ -59,6 +58,8 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write via a temp file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tempfile  # writers only: `status` never writes, and starts faster without it
+
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

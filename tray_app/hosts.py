@@ -30,6 +30,8 @@ _PARTITION_BY_DOMAIN = {
 
 @dataclass(frozen=True, order=True)
 class RegistryRef:
+    """An ECR registry recognised from a host name or config key."""
+
     host: str
     account_id: str | None
     region: str

@@ -46,6 +46,8 @@ class SourceProblem:
 
 @dataclass(frozen=True)
 class RegistryStatus:
+    """One login as the front ends show it: expiry, state, profile."""
+
     registry: RegistryRef
     source: str
     expires_at: datetime | None
@@ -62,6 +64,8 @@ class RegistryStatus:
 
 @dataclass(frozen=True)
 class SsoStatus:
+    """One SSO session and the profiles that use it."""
+
     name: str  # the sso-session name, or the start URL for legacy profiles
     start_url: str
     region: str
@@ -75,6 +79,8 @@ class SsoStatus:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Everything found on the machine at one moment."""
+
     generated_at: datetime
     registries: tuple[RegistryStatus, ...]
     sso_sessions: tuple[SsoStatus, ...]

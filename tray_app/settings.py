@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from platformdirs import PlatformDirs
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
@@ -18,6 +15,8 @@ from tray_app.hosts import host_of
 
 @dataclass(frozen=True)
 class Paths:
+    """Where every file the app reads or writes lives."""
+
     home: Path
     docker_config: Path
     podman_auth_files: tuple[Path, ...]
@@ -33,11 +32,11 @@ class Paths:
         """Read the environment now (never at import time), so tests can point it anywhere."""
         env = os.environ
         home = Path(env.get("HOME") or Path.home())
-        dirs = PlatformDirs(APP_NAME, appauthor=False)
+        config_dir, state_dir, log_dir = app_dirs(env, home)
         docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
         ecr_dir = Path(env["AWS_ECR_CACHE_DIR"]) if env.get("AWS_ECR_CACHE_DIR") else home / ".ecr"
         aws_config = env.get("AWS_CONFIG_FILE") or str(home / ".aws" / "config")
-        config_file = env.get("ECR_TOKEN_TRAY_CONFIG") or str(dirs.user_config_path / "config.toml")
+        config_file = env.get("ECR_TOKEN_TRAY_CONFIG") or str(config_dir / "config.toml")
         return cls(
             home=home,
             docker_config=docker_dir / "config.json",
@@ -46,9 +45,28 @@ class Paths:
             sso_cache_dir=home / ".aws" / "sso" / "cache",
             ecr_cache=ecr_dir / "cache.json",
             config_file=Path(config_file).expanduser(),
-            state_dir=dirs.user_state_path,
-            log_dir=dirs.user_log_path,
+            state_dir=state_dir,
+            log_dir=log_dir,
         )
+
+
+def app_dirs(env: Mapping[str, str], home: Path) -> tuple[Path, Path, Path]:
+    """The app's (config, state, log) folders, as platformdirs places them.
+
+    On Linux these are three XDG rules; importing platformdirs for them would cost every
+    `status` about 8 ms of start-up (see benchmarks/RESULTS.md).
+    """
+    if sys.platform.startswith("linux"):
+        def xdg(variable: str, default: str) -> Path:
+            value = env.get(variable, "")
+            return Path(value if os.path.isabs(value) else home / default) / APP_NAME
+
+        state = xdg("XDG_STATE_HOME", ".local/state")
+        return xdg("XDG_CONFIG_HOME", ".config"), state, state / "log"
+    from platformdirs import PlatformDirs
+
+    dirs = PlatformDirs(APP_NAME, appauthor=False)
+    return dirs.user_config_path, dirs.user_state_path, dirs.user_log_path
 
 
 def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
@@ -84,6 +102,8 @@ class Settings:
         except OSError as error:
             raise TrayAppError(f"{path}: cannot read ({error.strerror})",
                                "fix its permissions or remove it") from None
+        import tomllib  # only when a config file exists: keeps `status` light
+
         try:
             document = tomllib.loads(raw.decode("utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

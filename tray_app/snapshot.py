@@ -22,8 +22,12 @@ from tray_app.sources.aws_config import (
     load_aws_config,
     read_sso_token,
 )
-from tray_app.sources.cred_helper import helper_logins
-from tray_app.sources.docker_config import file_logins, load_docker_config
+from tray_app.sources.docker_config import (
+    ECR_LOGIN,
+    DockerConfig,
+    file_logins,
+    load_docker_config,
+)
 from tray_app.sources.ecr_login import managed_logins, read_cache_expiries
 from tray_app.sources.podman import podman_logins
 from tray_app.statefile import logins_path, read_recorded_logins
@@ -39,7 +43,11 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None)
     docker = _guarded(found, paths.docker_config, lambda: load_docker_config(paths.docker_config))
     if docker is not None:
         found.extend(file_logins(docker))
-        found.extend(helper_logins(docker))
+        if _asks_credential_helpers(docker):
+            # imported only then: subprocess and threads cost `status` start-up time
+            from tray_app.sources.cred_helper import helper_logins
+
+            found.extend(helper_logins(docker))
         found.extend(managed_logins(docker, ecr_cache))
     found.extend(podman_logins(paths.podman_auth_files))
     aws = _guarded(found, paths.aws_config, lambda: load_aws_config(paths.aws_config))
@@ -185,3 +193,9 @@ def sign_in_command(session: SsoSessionConfig, profiles: tuple[str, ...] = ()) -
 
 def _unique(problems: list[SourceProblem]) -> list[SourceProblem]:
     return list(dict.fromkeys(problems))
+
+
+def _asks_credential_helpers(docker: DockerConfig) -> bool:
+    """Does reading this config mean running a credential helper (ecr-login aside)?"""
+    return any(name and name != ECR_LOGIN
+               for name in (docker.creds_store, *docker.cred_helpers.values()))

@@ -21,6 +21,8 @@ LOGINS_FILE = "logins.json"
 
 @dataclass(frozen=True)
 class RecordedLogin:
+    """A login this app made, with the expiry ECR told it."""
+
     host: str
     expires_at: datetime
     profile: str | None = None

@@ -19,6 +19,8 @@ from tray_app.timeutil import from_epoch
 
 @dataclass(frozen=True, repr=False)
 class BasicCredential:
+    """A username and password (repr hides the password)."""
+
     username: str
     password: str
 

@@ -9,6 +9,8 @@ from tray_app.model import FoundLogin, SourceProblem
 
 @dataclass
 class Findings:
+    """What a source found: logins, and problems naming their file."""
+
     logins: list[FoundLogin] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
 

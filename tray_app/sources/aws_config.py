@@ -19,6 +19,8 @@ _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
 
 @dataclass(frozen=True)
 class Profile:
+    """One profile of ~/.aws/config."""
+
     name: str
     region: str | None = None
     sso_session: str | None = None
@@ -43,6 +45,8 @@ class Profile:
 
 @dataclass(frozen=True)
 class SsoSessionConfig:
+    """One [sso-session] (or a legacy profile's SSO settings)."""
+
     name: str
     start_url: str
     region: str
@@ -56,6 +60,8 @@ class SsoSessionConfig:
 
 @dataclass(frozen=True)
 class AwsConfig:
+    """The parsed ~/.aws/config: profiles and SSO sessions."""
+
     path: Path
     profiles: dict[str, Profile]
     sessions: dict[str, SsoSessionConfig]  # by name; legacy ones by start URL
@@ -165,6 +171,8 @@ def _profile(name: str, values: dict[str, str]) -> Profile:
 
 @dataclass(frozen=True)
 class SsoToken:
+    """A cached SSO token's expiry (never the token itself)."""
+
     path: Path
     expires_at: datetime | None
     has_refresh_token: bool

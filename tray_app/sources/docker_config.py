@@ -16,6 +16,8 @@ ECR_LOGIN = "ecr-login"
 
 @dataclass(frozen=True)
 class DockerConfig:
+    """The parts of Docker's config.json that hold logins."""
+
     path: Path
     auths: dict = field(default_factory=dict)
     creds_store: str | None = None
