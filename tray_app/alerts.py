@@ -16,7 +16,6 @@ Rules:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,7 +158,7 @@ def _action_for(sso: bool, action: str) -> str:
 
 
 def _minutes(alert: DueAlert) -> str:
-    minutes = math.ceil(alert.seconds_left / 60)
+    minutes = max(1, alert.seconds_left // 60)
     if minutes <= 90:
         return f"{minutes} min"
     hours, rest = divmod(minutes, 60)

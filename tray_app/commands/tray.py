@@ -1,10 +1,12 @@
-"""`ecr-token-tray tray`: not built yet (see the README's status section)."""
+"""`ecr-token-tray tray` (also a bare `ecr-token-tray`): the tray icon."""
 
 from __future__ import annotations
 
 import argparse
 
-from tray_app.errors import TrayAppError
+from tray_app import APP_NAME
+from tray_app.logs import setup_logging
+from tray_app.settings import Paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,4 +14,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    raise TrayAppError("`tray` is not built yet", "use `ecr-token-tray status`")
+    from tray_app.ui.instance import SingleInstance, lock_path
+    from tray_app.ui.tray import require_desktop
+
+    require_desktop()  # one clear line, before any GUI import
+    paths = Paths.from_env()
+    instance = SingleInstance(lock_path(paths))
+    if not instance.acquire():
+        pid = instance.holder_pid()
+        print(f"{APP_NAME}: the tray is already running" + (f" (pid {pid})" if pid else ""))
+        return 0
+    try:
+        setup_logging(paths.log_dir, debug=getattr(args, "debug", False))
+        from tray_app.ui.tray import TrayApp
+        return TrayApp(paths).run()
+    finally:
+        instance.release()

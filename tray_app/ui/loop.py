@@ -364,7 +364,7 @@ class TrayLoop:
             self.notifier.send("SSO sign-in not possible", str(missing), False)
             return
         try:
-            result = sign_in(session_name)
+            result = sign_in(session_name, progress=self._progress)
         except TrayAppError as error:
             self.notifier.send(f"SSO sign-in to {session_name} failed", str(error), True)
             return

@@ -1,0 +1,137 @@
+"""What the menu's rows do. GUI-free: the tray and the tests drive the same object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from tray_app.fileio import write_atomic
+from tray_app.logs import log_file
+from tray_app.settings import Paths
+from tray_app.ui.loop import TrayLoop, expiring_rows
+from tray_app.ui.menu import Action, AutostartView
+
+log = logging.getLogger(__name__)
+OPEN_TIMEOUT = 15
+
+CONFIG_TEMPLATE = """\
+# ecr-token-tray settings; every key is optional (see the README, "Configuration").
+
+[thresholds]
+# warning_minutes = 60
+# critical_minutes = 15
+
+[notifications]
+# minutes_before = [60, 15, 0]
+
+[renew]
+# automatic = true
+
+# [registries."222222222222.dkr.ecr.eu-central-1.amazonaws.com"]
+# profile = "dev"
+"""
+
+
+def open_with_desktop(path: Path) -> None:
+    """Open a file in the user's default app, off the calling thread; failures are logged."""
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined]
+        return
+    command = ["open" if sys.platform == "darwin" else "xdg-open", str(path)]
+
+    def run() -> None:
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=OPEN_TIMEOUT,
+                                    check=False)
+            if result.returncode != 0:
+                log.warning("%s exited %s for %s", command[0], result.returncode, path)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            log.warning("cannot open %s with %s: %s", path, command[0], error)
+
+    threading.Thread(target=run, name="ecr-token-tray-open", daemon=True).start()
+
+
+def autostart_view() -> AutostartView:
+    try:
+        from tray_app import autostart
+        return AutostartView(enabled=bool(autostart.is_enabled()))
+    except (ImportError, AttributeError) as error:
+        return AutostartView(unavailable=f"not available ({error})")
+    except Exception as error:
+        log.warning("cannot tell whether autostart is on: %s", error)
+        return AutostartView(unavailable=f"cannot tell ({type(error).__name__})")
+
+
+class TrayActions:
+    def __init__(self, loop: TrayLoop, paths: Paths, on_quit: Callable[[], None],
+                 opener: Callable[[Path], None] = open_with_desktop) -> None:
+        self.loop = loop
+        self.paths = paths
+        self.on_quit = on_quit
+        self.opener = opener
+
+    def dispatch(self, action: Action) -> None:
+        """Run one menu action; a failure becomes a notification, never an exception."""
+        name, *args = action
+        handler = getattr(self, "_" + name.replace("-", "_"), None)
+        if handler is None:
+            log.error("unknown menu action %r", action)
+            return
+        try:
+            handler(*args)
+        except Exception as error:
+            log.exception("menu action %s failed", name)
+            self.loop.notifier.send(f"{APP_TITLE}: {name} failed",
+                                    f"{type(error).__name__}: see the log", False)
+
+    def _refresh(self, host: str, source: str) -> None:
+        snapshot = self.loop.view().snapshot
+        rows = [r for r in (snapshot.registries if snapshot else ())
+                if r.host == host and r.source == source]
+        if rows:
+            self.loop.start_refresh(rows, interactive=True)
+
+    def _refresh_expiring(self) -> None:
+        self.loop.start_refresh(expiring_rows(self.loop.view().snapshot), interactive=True)
+
+    def _sign_in(self, session_name: str) -> None:
+        self.loop.start_sign_in(session_name)
+
+    def _toggle_auto_renew(self) -> None:
+        self.loop.set_auto_renew(not self.loop.auto_renew)
+
+    def _toggle_autostart(self) -> None:
+        from tray_app import autostart
+        from tray_app.errors import TrayAppError
+        try:
+            done = autostart.disable() if autostart.is_enabled() else autostart.enable()
+        except TrayAppError as error:
+            self.loop.notifier.send("Start at login: not changed", str(error), False)
+            return
+        log.info("autostart: %s", done)
+        self.loop.nudge()
+
+    def _open_config(self) -> None:
+        config = self.paths.config_file
+        if not config.exists():
+            write_atomic(config, CONFIG_TEMPLATE.encode())
+        self.opener(config)
+
+    def _open_log(self) -> None:
+        path = log_file(self.paths.log_dir)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600)
+        self.opener(path)
+
+    def _quit(self) -> None:
+        log.info("quit from the menu")
+        self.on_quit()
+
+
+APP_TITLE = "ECR token tray"

@@ -1,0 +1,143 @@
+"""The tray menu as data, rebuilt from the loop's view; then turned into a pystray Menu.
+
+``menu_entries`` is pure (no GUI import): rows, texts, checks and action ids. Actions are
+tuples such as ``("refresh", host, source)`` that ``tray_app.ui.actions.TrayActions`` runs.
+``to_pystray`` imports pystray lazily and wires each row to a dispatch function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tray_app.model import RegistryStatus, SsoStatus, State
+from tray_app.timeutil import format_time_left
+from tray_app.ui.loop import LoopView, expiring_rows
+
+Action = tuple[str, ...]
+REASON_LIMIT = 90
+
+
+@dataclass(frozen=True)
+class Entry:
+    text: str
+    action: Action | None = None
+    checked: bool | None = None
+    enabled: bool = True
+    submenu: tuple[Entry, ...] = ()
+    separator: bool = False
+
+
+SEPARATOR = Entry("", separator=True)
+
+
+@dataclass(frozen=True)
+class AutostartView:
+    enabled: bool = False
+    unavailable: str | None = None
+
+
+def registry_text(row: RegistryStatus) -> str:
+    name = row.registry.label
+    if row.source != "docker-config":
+        name += f" ({row.source})"
+    if row.state == State.MANAGED:
+        return f"{name} - renews itself"
+    if row.seconds_left is None:
+        return f"{name} - expiry unknown"
+    if row.seconds_left <= 0:
+        return f"{name} - {format_time_left(row.seconds_left)}"
+    return f"{name} - {format_time_left(row.seconds_left)} left"
+
+
+def sso_text(session: SsoStatus) -> str:
+    if session.seconds_left is None:
+        return f"SSO {session.name} - not signed in"
+    if session.seconds_left <= 0:
+        return f"SSO {session.name} - {format_time_left(session.seconds_left)}"
+    return f"SSO {session.name} - {format_time_left(session.seconds_left)} left"
+
+
+def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
+    snapshot = view.snapshot
+    entries: list[Entry] = []
+    if view.busy:
+        entries.append(Entry(view.busy, enabled=False))
+    can_refresh = view.renew_unavailable is None and view.busy is None
+    if snapshot is None:
+        entries.append(Entry("Reading logins...", enabled=False))
+    elif not snapshot.registries:
+        entries.append(Entry("No ECR logins found", enabled=False))
+    for row in snapshot.registries if snapshot else ():
+        refreshable = can_refresh and row.state != State.MANAGED
+        entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
+                             enabled=refreshable))
+    if view.renew_unavailable:
+        entries.append(Entry(_reason("Refresh unavailable", view.renew_unavailable),
+                             enabled=False))
+    sessions = snapshot.sso_sessions if snapshot else ()
+    if sessions:
+        entries.append(SEPARATOR)
+    for session in sessions:
+        entries.append(Entry(sso_text(session), submenu=_sso_submenu(session, view)))
+    if snapshot and snapshot.errors:
+        count = len(snapshot.errors)
+        entries.append(Entry(f"{count} file{'s' if count > 1 else ''} could not be read"
+                             " - see Open log", enabled=False))
+    if view.settings_problem:
+        entries.append(Entry(_reason("Config problem", view.settings_problem), enabled=False))
+    entries.append(SEPARATOR)
+    entries.append(Entry("Refresh all expiring", ("refresh-expiring",),
+                         enabled=can_refresh and bool(expiring_rows(snapshot))))
+    entries.append(Entry("Renew automatically", ("toggle-auto-renew",), checked=view.auto_renew))
+    if autostart.unavailable:
+        entries.append(Entry(_reason("Start at login", autostart.unavailable), checked=False,
+                             enabled=False))
+    else:
+        entries.append(Entry("Start at login", ("toggle-autostart",), checked=autostart.enabled))
+    entries.append(SEPARATOR)
+    entries.append(Entry("Open config file", ("open-config",)))
+    entries.append(Entry("Open log", ("open-log",)))
+    entries.append(SEPARATOR)
+    entries.append(Entry("Quit", ("quit",)))
+    return entries
+
+
+def _sso_submenu(session: SsoStatus, view: LoopView) -> tuple[Entry, ...]:
+    sign_in = Entry("Sign in...", ("sign-in", session.name),
+                    enabled=view.sign_in_unavailable is None and view.busy is None)
+    notes = []
+    if view.sign_in_unavailable:
+        notes.append(Entry(_reason("Unavailable", view.sign_in_unavailable), enabled=False))
+    if session.refreshable:
+        notes.append(Entry("Renews silently (refresh token)", enabled=False))
+    if session.profiles:
+        notes.append(Entry("Profiles: " + ", ".join(session.profiles), enabled=False))
+    return (sign_in, *notes)
+
+
+def _reason(what: str, why: str) -> str:
+    text = f"{what}: {why}"
+    return text if len(text) <= REASON_LIMIT else text[:REASON_LIMIT - 3] + "..."
+
+
+def to_pystray(entries: list[Entry], dispatch: Callable[[Action], None]):
+    """A pystray Menu whose rows call ``dispatch(action)``. Imports pystray (GUI)."""
+    import pystray
+
+    def item(entry: Entry):
+        if entry.separator:
+            return pystray.Menu.SEPARATOR
+        if entry.submenu:
+            return pystray.MenuItem(entry.text, pystray.Menu(*map(item, entry.submenu)),
+                                    enabled=entry.enabled)
+        action = entry.action
+
+        def run(icon, menu_item):
+            if action is not None:
+                dispatch(action)
+
+        checked = None if entry.checked is None else (lambda _item, value=entry.checked: value)
+        return pystray.MenuItem(entry.text, run, checked=checked, enabled=entry.enabled)
+
+    return pystray.Menu(*map(item, entries))

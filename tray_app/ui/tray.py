@@ -1,0 +1,138 @@
+"""The tray: pystray owns the main thread; the loop runs on a scheduler thread.
+
+Threads: main (pystray's event loop), pystray's setup thread (starts the scheduler and
+returns), the scheduler (``TrayLoop.run``), and at most one refresh worker at a time.
+The loop publishes a ``LoopView``; ``_apply`` turns it into icon, tooltip and menu.
+
+Platform threading:
+- gtk/appindicator: pystray's setters post to the GLib main loop themselves (idle_add), so
+  calling them from the scheduler thread is safe.
+- macOS (darwin backend, AppKit): every change is posted to the main thread with
+  ``PyObjCTools.AppHelper.callAfter`` (pyobjc comes with pystray on macOS). This path is
+  written to the documented rules but NOT tested here (no macOS machine in CI).
+- win32: pystray sends window messages; setters are safe from any thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
+from tray_app.settings import Paths
+from tray_app.ui.actions import TrayActions, autostart_view
+from tray_app.ui.icon import icon_for, icon_inputs, tooltip_text
+from tray_app.ui.loop import LoopView, TrayLoop
+from tray_app.ui.menu import menu_entries, to_pystray
+from tray_app.ui.notify import DesktopNotifier
+
+log = logging.getLogger(__name__)
+ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
+NO_MENU_HINT = ("this tray has no menu (pystray fell back to its xorg backend) - install"
+                " PyGObject: `sudo apt install python3-gi gir1.2-gtk-3.0` for the system"
+                " Python, or `pip install 'pygobject<3.51'` in a virtualenv")
+
+
+def require_desktop() -> None:
+    """Fail with one line, before any GUI import, when there is no desktop to show a tray."""
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise TrayAppError(
+            "no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set), so no tray icon",
+            f"use `{APP_NAME} status` for a table or `{APP_NAME} watch` for a live view")
+
+
+def import_pystray():
+    """pystray picks its backend at import; a broken display raises odd errors there."""
+    try:
+        import pystray
+    except Exception as error:  # Xlib's DisplayNameError, gi errors, "platform not supported"
+        log.debug("pystray import failed", exc_info=True)
+        display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or "-"
+        raise TrayAppError(
+            f"cannot open a tray on display {display} ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120] if str(error) else 'no detail'})",
+            f"check the desktop session, or use `{APP_NAME} status` / `{APP_NAME} watch`"
+        ) from None
+    return pystray
+
+
+def backend_name(icon: object) -> str:
+    return type(icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+
+
+def on_main_thread(function: Callable[[], None]) -> None:
+    if sys.platform == "darwin":
+        from PyObjCTools import AppHelper  # shipped with pyobjc, which pystray needs there
+        AppHelper.callAfter(function)
+    else:
+        function()
+
+
+class TrayApp:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.icon = None
+        self.notifier = DesktopNotifier(icon_getter=lambda: self.icon)
+        self.loop = TrayLoop(paths, self.notifier, on_view=self._show)
+        self.actions = TrayActions(self.loop, paths, on_quit=self.quit)
+        self._scheduler: threading.Thread | None = None
+        self._apply_lock = threading.Lock()
+        self._looks: tuple | None = None
+        self._entries: list | None = None
+
+    def run(self) -> int:
+        pystray = import_pystray()
+        self.icon = pystray.Icon(APP_NAME, icon=icon_for(None, ICON_PIXELS),
+                                 title=tooltip_text(None), menu=self._menu(self.loop.view()))
+        backend = backend_name(self.icon)
+        log.info("tray starting with pystray backend %s", backend)
+        if backend == "xorg":
+            print(f"{APP_NAME}: {NO_MENU_HINT}", file=sys.stderr)
+            log.warning(NO_MENU_HINT)
+        try:
+            self.icon.run(setup=self._setup)
+        finally:
+            self.loop.stop()
+            if self._scheduler is not None:
+                self._scheduler.join(timeout=5)
+            self.loop.join_worker()
+        log.info("tray stopped")
+        return 0
+
+    def _setup(self, icon) -> None:
+        icon.visible = True
+        self._scheduler = threading.Thread(target=self.loop.run, name="ecr-token-tray-loop",
+                                           daemon=True)
+        self._scheduler.start()
+
+    def quit(self) -> None:
+        self.loop.stop()
+        if self.icon is not None:
+            self.icon.stop()
+
+    def _menu(self, view: LoopView):
+        return to_pystray(menu_entries(view, autostart_view()), self.actions.dispatch)
+
+    def _show(self, view: LoopView) -> None:
+        """Called from the scheduler or a worker thread with the newest view."""
+        on_main_thread(lambda: self._apply(view))
+
+    def _apply(self, view: LoopView) -> None:
+        icon = self.icon
+        if icon is None:
+            return
+        with self._apply_lock:
+            entries = menu_entries(view, autostart_view())
+            looks = (icon_inputs(view.snapshot), bool(view.busy))
+            if looks != self._looks:
+                icon.icon = icon_for(view.snapshot, ICON_PIXELS, busy=bool(view.busy))
+                self._looks = looks
+            icon.title = tooltip_text(view.snapshot, view.busy)
+            if entries != self._entries:
+                icon.menu = to_pystray(entries, self.actions.dispatch)
+                self._entries = entries
