@@ -16,6 +16,7 @@ APT_PACKAGES=(
   docker-registry golang-docker-credential-helpers pass gnupg    # real registry and helpers
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
+  time                                                    # GNU time: benchmarks read peak RSS from it
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
