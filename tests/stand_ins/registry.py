@@ -72,6 +72,7 @@ class Registry:
     ca: TestCA
     answers: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse_all: bool = False  # fault switch: answer 401 even to issued passwords
 
     def accepted(self, host: str) -> int:
         with self.lock:
@@ -103,7 +104,7 @@ def _handler_for(registry: Registry) -> type[BaseHTTPRequestHandler]:
                 username, _, password = base64.b64decode(value).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return False
-            return registry.issuer.accepts(username, password, host)
+            return not registry.refuse_all and registry.issuer.accepts(username, password, host)
 
         def _answer(self, host: str, status: int, document: object,
                     headers: dict[str, str] | None = None) -> None:

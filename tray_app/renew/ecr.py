@@ -53,7 +53,7 @@ def get_token(profile: str | None, service: str, region: str) -> EcrToken:
     from botocore.config import Config
 
     operation = f"{service}:GetAuthorizationToken"
-    config = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    config = Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
                     connect_timeout=aws_timeout(), read_timeout=aws_timeout())
     try:
         session = boto3.session.Session(profile_name=profile)
