@@ -1,15 +1,389 @@
-"""`ecr-token-tray doctor`: not built yet (see the README's status section)."""
+"""``ecr-token-tray doctor``: check what a login needs, one pass/warn/fail line each.
+
+Checks the docker and podman CLIs, the `aws` CLI (v2, v1 or missing), the credential
+helpers config.json names, config.json's permissions, the SSO configuration, and which tray
+backend and notification path this machine will use. Reads local files and runs
+``--version`` of local tools only; never calls AWS. Exit 0 when nothing failed, else 1.
+
+Top-level imports stay light (cli.py imports every command module at start-up): GUI
+libraries are only probed in a child interpreter.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
-from tray_app.errors import TrayAppError
+from tray_app.errors import SourceError
+from tray_app.settings import Paths
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+TOOL_TIMEOUT = 10.0
+PROBE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Check:
+    level: str  # pass | warn | fail
+    name: str
+    detail: str
+    fix: str = ""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise TrayAppError("`doctor` is not built yet", "use `ecr-token-tray status`")
+    checks = collect_checks(Paths.from_env())
+    if getattr(args, "json", False):
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        print(render(checks))
+    return 1 if any(c.level == FAIL for c in checks) else 0
+
+
+def collect_checks(paths: Paths) -> list[Check]:
+    checks = [check_docker(), check_podman(paths), *check_aws_cli()]
+    checks += check_docker_config(paths.docker_config)
+    checks += check_sso_config(paths)
+    tray = check_tray_backend()
+    checks += [tray, check_notifications(tray)]
+    return checks
+
+
+def render(checks: Iterable[Check]) -> str:
+    checks = list(checks)
+    width = max((len(c.name) for c in checks), default=0)
+    lines = []
+    for check in checks:
+        lines.append(f"{check.level.upper():<5} {check.name:<{width}}  {check.detail}")
+        if check.fix and check.level != PASS:
+            lines.append(f"{'':<5} {'':<{width}}  fix: {check.fix}")
+    counts = {level: sum(c.level == level for c in checks) for level in (PASS, WARN, FAIL)}
+    lines.append(f"\ndoctor: {counts[PASS]} pass, {counts[WARN]} warn, {counts[FAIL]} fail")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Tools
+# --------------------------------------------------------------------------------------
+def _version_of(executable: str, *args: str) -> str | None:
+    try:
+        result = subprocess.run([executable, *args], capture_output=True, text=True,
+                                timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    return text[0][:120] if result.returncode == 0 and text else None
+
+
+def check_docker() -> Check:
+    docker = shutil.which("docker")
+    if docker is None:
+        return Check(WARN, "docker", "docker CLI not found on PATH: Docker logins are written"
+                     " to config.json directly (impossible with a credential store)",
+                     "install the Docker CLI (Debian: apt install docker.io; or Docker Desktop)")
+    version = _version_of(docker, "--version")
+    if version is None:
+        return Check(WARN, "docker", f"{docker} does not answer `docker --version`",
+                     "reinstall the Docker CLI")
+    return Check(PASS, "docker", f"{version} ({docker})")
+
+
+def check_podman(paths: Paths) -> Check:
+    podman = shutil.which("podman")
+    if podman is None:
+        used = [p for p in paths.podman_auth_files if p.exists()]
+        if used:
+            return Check(WARN, "podman", f"podman not found, but {used[0]} holds logins",
+                         "install podman, or ignore if you no longer use it")
+        return Check(PASS, "podman", "not installed (needed only for Podman logins)")
+    version = _version_of(podman, "--version")
+    if version is None:
+        return Check(WARN, "podman", f"{podman} does not answer `podman --version`",
+                     "reinstall podman")
+    return Check(PASS, "podman", f"{version} ({podman})")
+
+
+def check_aws_cli() -> list[Check]:
+    from tray_app.renew.sso import aws_cli_at, find_aws_cli
+
+    first = find_aws_cli()
+    if first is not None and first.major is not None and first.major >= 2:
+        return [Check(PASS, "aws CLI", f"AWS CLI v{first.version} ({first.path}): sign-ins run"
+                      " `aws sso login`")]
+    others = [aws_cli_at(path) for path in _other_aws_executables(first.path if first else None)]
+    v2 = next((cli for cli in others if cli.major is not None and cli.major >= 2), None)
+    hint = (f"put {Path(v2.path).parent} before the v1 on PATH (AWS CLI v{v2.version} is at"
+            f" {v2.path})" if v2 else "install AWS CLI v2 (it has `aws sso login` and"
+            " `aws configure sso`)")
+    if first is None:
+        return [Check(WARN, "aws CLI", "no `aws` on PATH: SSO sign-ins run natively (device"
+                      " code in the browser)", hint)]
+    if first.major is None:
+        return [Check(WARN, "aws CLI", f"{first.path} does not answer `aws --version`: SSO"
+                      " sign-ins run natively", hint)]
+    return [Check(WARN, "aws CLI", f"{first.path} is AWS CLI v{first.version}, which has no"
+                  " `aws sso login`: SSO sign-ins run natively (device code in the browser)",
+                  hint)]
+
+
+def _other_aws_executables(first: str | None) -> list[str]:
+    """Every other `aws` on PATH, plus the usual install places of CLI v2."""
+    candidates = [str(Path(d) / "aws") for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    candidates += ["/usr/local/bin/aws", "/usr/bin/aws", "/opt/homebrew/bin/aws"]
+    seen: set[str] = set()
+    found = []
+    first_real = os.path.realpath(first) if first else None
+    for candidate in candidates:
+        real = os.path.realpath(candidate)
+        if real in seen or real == first_real or not os.access(candidate, os.X_OK) \
+                or not os.path.isfile(candidate):
+            continue
+        seen.add(real)
+        found.append(candidate)
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Docker's config.json
+# --------------------------------------------------------------------------------------
+def check_docker_config(path: Path) -> list[Check]:
+    from tray_app.fileio import read_json_file
+
+    try:
+        document = read_json_file(path)
+    except SourceError as error:
+        return [Check(FAIL, "config.json", error.title, error.hint)]
+    if document is None:
+        return [Check(PASS, "config.json", f"{path} does not exist yet (the first docker login"
+                      " creates it)")]
+    if not isinstance(document, dict):
+        return [Check(FAIL, "config.json", f"{path}: not a JSON object",
+                      "fix or move the file aside, then log in again")]
+    return [_permissions(path), *_credential_helpers(path, document)]
+
+
+def _permissions(path: Path) -> Check:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check(WARN, "config.json", f"{path} is readable by others (mode {mode:04o});"
+                     " it may hold registry passwords", f"chmod 600 {path}")
+    return Check(PASS, "config.json", f"{path} (mode {mode:04o})")
+
+
+def _credential_helpers(path: Path, document: dict) -> list[Check]:
+    named: dict[str, list[str]] = {}
+    store = document.get("credsStore")
+    helpers = document.get("credHelpers", {})
+    checks = []
+    if store is not None and not isinstance(store, str):
+        checks.append(Check(FAIL, "credential helpers", f"{path}: credsStore is not a string",
+                            'write it like "credsStore": "pass", or remove it'))
+    elif store:
+        named.setdefault(store, []).append("credsStore")
+    if not isinstance(helpers, dict):
+        checks.append(Check(FAIL, "credential helpers", f"{path}: credHelpers is not an object",
+                            'write it like "credHelpers": {"HOST": "ecr-login"}'))
+        helpers = {}
+    for host, helper in helpers.items():
+        if isinstance(helper, str) and helper:
+            named.setdefault(helper, []).append(host)
+    for helper, users in sorted(named.items()):
+        binary = f"docker-credential-{helper}"
+        where = "credsStore" if users == ["credsStore"] else ", ".join(users[:3]) + (
+            f" and {len(users) - 3} more" if len(users) > 3 else "")
+        found = shutil.which(binary)
+        if found:
+            checks.append(Check(PASS, "credential helpers", f"{binary} ({found}) for {where}"))
+        else:
+            checks.append(Check(FAIL, "credential helpers", f"{path} names {binary} for {where},"
+                                " but it is not on PATH: docker cannot read or store those"
+                                " logins", f"install {binary}, or remove it from {path}"))
+    if not named and not checks:
+        checks.append(Check(PASS, "credential helpers", "none configured (logins live in"
+                            " config.json)"))
+    return checks
+
+
+# --------------------------------------------------------------------------------------
+# SSO configuration
+# --------------------------------------------------------------------------------------
+def check_sso_config(paths: Paths) -> list[Check]:
+    from datetime import UTC, datetime
+
+    from tray_app.sources.aws_config import load_aws_config, read_sso_token
+    from tray_app.timeutil import format_time_left
+
+    try:
+        config = load_aws_config(paths.aws_config)
+    except SourceError as error:
+        return [Check(FAIL, "SSO config", error.title, error.hint)]
+    checks = [_problem_check(problem) for problem in config.problems]
+    for profile in config.profiles.values():
+        if profile.sso_start_url and not profile.sso_session and not profile.sso_region:
+            checks.append(Check(FAIL, "SSO config", f"{config.path}: profile {profile.name} has"
+                                " sso_start_url but no sso_region",
+                                "add sso_region or run `aws configure sso`"))
+        elif profile.uses_sso and not (profile.sso_account_id and profile.sso_role_name):
+            checks.append(Check(WARN, "SSO config", f"{config.path}: profile {profile.name}"
+                                " lacks sso_account_id or sso_role_name: it signs in but gets"
+                                " no AWS credentials", "run `aws configure sso`"))
+    if not config.sessions and not checks:
+        return [Check(PASS, "SSO config", f"no SSO sessions in {config.path}")]
+    now = datetime.now(UTC)
+    for session in config.sessions.values():
+        users = sorted(p.name for p in config.profiles.values() if config.session_of(p) == session)
+        label = f"SSO session {session.name}" + (f" ({', '.join(users)})" if users else "")
+        try:
+            token = read_sso_token(paths.sso_cache_dir, session)
+        except SourceError as error:
+            checks.append(Check(WARN, "SSO session", f"{label}: {error.title}", error.hint))
+            continue
+        sign_in = (f"ecr-token-tray login --profile {users[0]}" if users
+                   else f"aws sso login --sso-session {session.name}")
+        refreshable = bool(token and not session.legacy and token.refreshable(now))
+        if token is None or token.expires_at is None:
+            checks.append(Check(WARN, "SSO session", f"{label}: not signed in", f"run `{sign_in}`"))
+        elif token.expires_at > now:
+            left = format_time_left(int((token.expires_at - now).total_seconds()))
+            checks.append(Check(PASS, "SSO session", f"{label}: signed in, {left} left, silent"
+                                f" refresh {'yes' if refreshable else 'no'}"))
+        elif refreshable:
+            checks.append(Check(PASS, "SSO session", f"{label}: token expired, renews silently"
+                                " (refresh token valid)"))
+        else:
+            checks.append(Check(WARN, "SSO session", f"{label}: expired; needs a browser"
+                                " sign-in", f"run `{sign_in}`"))
+    return checks
+
+
+def _problem_check(problem: str) -> Check:
+    message, _, fix = problem.partition(" - ")
+    return Check(FAIL, "SSO config", message, fix or "fix ~/.aws/config")
+
+
+# --------------------------------------------------------------------------------------
+# Tray and notifications
+# --------------------------------------------------------------------------------------
+_PROBE = """
+import importlib.util, json, warnings
+warnings.simplefilter("ignore")
+found = {"pystray": importlib.util.find_spec("pystray") is not None,
+         "xlib": importlib.util.find_spec("Xlib") is not None,
+         "gi": False, "gtk": False, "indicator": None, "dbus": False}
+try:
+    import gi
+    found["gi"] = True
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk  # noqa: F401
+    found["gtk"] = True
+    for name in ("AppIndicator3", "AyatanaAppIndicator3"):
+        try:
+            gi.require_version(name, "0.1")
+            __import__("gi.repository." + name)
+            found["indicator"] = name
+            break
+        except (ImportError, ValueError):
+            pass
+except (ImportError, ValueError):
+    pass
+found["dbus"] = importlib.util.find_spec("dbus") is not None
+print(json.dumps(found))
+"""
+
+
+@dataclass(frozen=True)
+class TrayCheck(Check):
+    backend: str | None = None
+
+
+def gui_libraries() -> dict:
+    """What the GUI stack can import, probed in a child so this process loads none of it."""
+    try:
+        result = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                                timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        return {}
+
+
+def check_tray_backend() -> TrayCheck:
+    if sys.platform == "darwin":
+        return TrayCheck(PASS, "tray", "pystray backend darwin (AppKit)", backend="darwin")
+    if sys.platform == "win32":
+        return TrayCheck(PASS, "tray", "pystray backend win32", backend="win32")
+    found = gui_libraries()
+    if not found.get("pystray"):
+        return TrayCheck(FAIL, "tray", "pystray is not installed: no tray icon",
+                         "reinstall ecr-token-tray (bash .ci/setup.sh)")
+    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    available = {"appindicator": bool(found.get("gtk") and found.get("indicator")),
+                 "gtk": bool(found.get("gtk")),
+                 "xorg": bool(found.get("xlib") and os.environ.get("DISPLAY"))}
+    forced = os.environ.get("PYSTRAY_BACKEND")
+    order = [forced] if forced else ["appindicator", "gtk", "xorg"]
+    backend = next((name for name in order if available.get(name)), None)
+    if not display:
+        would = f" (it would use {backend})" if backend else ""
+        return TrayCheck(WARN, "tray", "no graphical session (DISPLAY and WAYLAND_DISPLAY unset):"
+                         f" the tray icon cannot show here{would}",
+                         "start it inside your desktop session, or use `ecr-token-tray watch`",
+                         backend=backend)
+    if backend is None:
+        why = f"PYSTRAY_BACKEND={forced} is not usable" if forced else "no backend usable"
+        return TrayCheck(FAIL, "tray", f"{why}: no tray icon",
+                         "install python3-gi gir1.2-ayatanaappindicator3-0.1 and PyGObject"
+                         " (bash .ci/setup.sh)")
+    if backend == "appindicator":
+        return TrayCheck(PASS, "tray", f"pystray backend appindicator ({found['indicator']}):"
+                         " icon with a menu; the desktop needs a StatusNotifier host"
+                         " (GNOME: the AppIndicator extension)", backend=backend)
+    if backend == "gtk":
+        return TrayCheck(PASS, "tray", "pystray backend gtk (GtkStatusIcon): icon with a menu"
+                         " in an XEmbed system tray", backend=backend)
+    return TrayCheck(WARN, "tray", "pystray backend xorg: an icon without a menu (GTK or"
+                     " PyGObject missing)", "install python3-gi gir1.2-ayatanaappindicator3-0.1"
+                     " and PyGObject (bash .ci/setup.sh)", backend=backend)
+
+
+def check_notifications(tray: TrayCheck) -> Check:
+    if sys.platform == "darwin":
+        return Check(PASS, "notifications", "plyer (macOS), then osascript")
+    if sys.platform == "win32":
+        return Check(PASS, "notifications", "plyer (Windows balloon), then the tray icon")
+    has_dbus_python = importlib.util.find_spec("dbus") is not None
+    notify_send = shutil.which("notify-send")
+    paths = []
+    if has_dbus_python:
+        paths.append("plyer via D-Bus (dbus-python)")
+    if tray.backend in ("appindicator", "gtk"):
+        paths.append("the tray icon's D-Bus notifications (pystray)")
+    if notify_send:
+        paths.append(f"notify-send ({notify_send})")
+    if not paths:
+        return Check(WARN, "notifications", "no way to show notifications: no dbus-python,"
+                     " no notify-send", "install libnotify-bin (notify-send)")
+    bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS") or _default_session_bus()
+    if not bus:
+        return Check(WARN, "notifications", f"would use {', then '.join(paths)}, but there is no"
+                     " session D-Bus (DBUS_SESSION_BUS_ADDRESS unset)",
+                     "run inside your desktop session")
+    return Check(PASS, "notifications", ", then ".join(paths))
+
+
+def _default_session_bus() -> str | None:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    bus = Path(runtime) / "bus" if runtime else None
+    return str(bus) if bus is not None and bus.exists() else None
+
