@@ -251,3 +251,36 @@ def test_direct_write_without_docker_keeps_keys_and_mode(home, ecr_lab, tmp_path
     leftovers = [p.name for p in home.docker_config_path.parent.iterdir()
                  if p.name != "config.json"]
     assert leftovers == []
+
+
+def test_everything_expired_one_browser_sign_in_per_sso_session(home, ecr_lab, sso_service,
+                                                               fake_aws):
+    """The issue's "done when": SSO sessions and logins all expired -> `login --all` signs
+    in once per SSO session (stand-in `aws sso login`) and every registry works again."""
+    from tests.builders import LEGACY_START_URL, SSO_PROFILES_CONFIG, SSO_START_URL, in_
+
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()  # only SSO credentials from here on
+    home.env.update(sso_service.env())
+    home.env["PATH"] = fake_aws.path_with_fake_first()
+    home.sso_token("corp", SSO_START_URL, in_(-90), refresh=False)
+    home.sso_token(LEGACY_START_URL, LEGACY_START_URL, in_(-90), refresh=False,
+                   region="us-east-1")
+    dev_hosts = [host("222222222222", "eu-central-1"), host("222222222222", "us-east-1")]
+    ops_hosts = [host("333333333333", "us-west-2")]
+    home.docker_config({h: {"auth": docker_auth(-120)} for h in dev_hosts + ops_hosts})
+
+    result = home.run_cli("login", "--all", "--no-browser")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    logins = fake_aws.sso_logins
+    assert len(logins) == 2, logins  # once for the corp session, once for the legacy profile
+    assert all("--no-browser" in argv for argv in logins)
+    auths = stored_auths(home)
+    for registry_host in dev_hosts + ops_hosts:
+        assert registry_answer(ecr_lab, registry_host, auths[registry_host]) == 200
+    rows = {r["host"]: r for r in home.status_json()["registries"]}
+    assert {rows[h]["profile"] for h in dev_hosts} == {"dev"}
+    assert rows[ops_hosts[0]]["profile"] == "ops"
+    assert {r["state"] for r in rows.values()} == {"ok"}
+    assert ecr_lab.endpoint.token_calls() == 3  # dev: 2 regions, ops: 1
