@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import stat
@@ -23,8 +24,9 @@ def read_json_file(path: Path) -> object | None:
         raise SourceError(f"{path}: no permission to read it",
                           f"run `chmod u+r {path}` or check who owns it") from None
     except OSError as error:
-        raise SourceError(f"{path}: cannot read it ({error.strerror})",
-                          "check the path") from None
+        hint = ("the path is a symlink loop; point it at a real file" if error.errno == errno.ELOOP
+                else "check the path and the disk")
+        raise SourceError(f"{path}: cannot read it ({error.strerror})", hint) from None
     if len(raw) > MAX_FILE_BYTES:
         raise SourceError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB, not read",
                           "the file is not a credentials file; move it aside")
@@ -34,7 +36,7 @@ def read_json_file(path: Path) -> object | None:
         raise SourceError(f"{path}: saved as UTF-16, not UTF-8",
                           "save it again as UTF-8 (PowerShell: `Out-File -Encoding utf8`)")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        document = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise SourceError(f"{path}: not text (binary data)",
                           "move it aside and log in again") from None
@@ -43,15 +45,23 @@ def read_json_file(path: Path) -> object | None:
                           f" {error.msg})", "fix or remove the file") from None
     except RecursionError:
         raise SourceError(f"{path}: JSON nested too deeply", "fix or remove the file") from None
+    if document is None:  # `null`: None is how callers learn that a file is absent
+        raise SourceError(f"{path}: holds only `null`", "fix or remove the file")
+    return document
 
 
 def _read_regular_file(path: Path, limit: int) -> bytes:
     """Read at most ``limit`` bytes; a FIFO or device is refused instead of blocking on it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise SourceError(f"{path}: not a regular file", "replace it with a file, or remove it")
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SourceError(f"{path}: not a regular file",
-                              "replace it with a file, or remove it")
         return handle.read(limit)
 
 

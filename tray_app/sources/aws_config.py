@@ -87,10 +87,12 @@ def load_aws_config(path: Path) -> AwsConfig:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return AwsConfig(path, {}, {})
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        raise SourceError(f"{path}: cannot read it ({reason})",
-                          "fix the file's permissions") from None
+    except UnicodeDecodeError:
+        raise SourceError(f"{path}: cannot read it (not UTF-8 text)",
+                          "save it again as UTF-8") from None
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read it ({error.strerror})",
+                          "fix the file's permissions, or check the path") from None
     duplicate = _duplicate_in(text, path)
     parser = _parser(strict=False)
     try:

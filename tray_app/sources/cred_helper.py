@@ -18,7 +18,7 @@ from tray_app.model import FoundLogin
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import login_from_password
 from tray_app.sources.docker_config import ECR_LOGIN, DockerConfig
-from tray_app.tokens import BasicCredential
+from tray_app.tokens import BasicCredential, json_type_name
 
 HELPER_TIMEOUT_SECONDS = 5.0
 MAX_OUTPUT_BYTES = 1024 * 1024
@@ -38,7 +38,7 @@ class CredentialHelper:
         """Server URL -> username for everything the store holds."""
         listing = self._call("list", "")
         if not isinstance(listing, dict):
-            raise SourceError(f"{self.program} list: answered {type(listing).__name__},"
+            raise SourceError(f"{self.program} list: answered {json_type_name(listing)},"
                               " not a JSON object", "check the helper's version")
         return {str(url): str(user) for url, user in listing.items()}
 
