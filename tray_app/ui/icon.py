@@ -28,7 +28,7 @@ COLOURS: dict[State, tuple[int, int, int]] = {
     State.MANAGED: (34, 197, 94),
 }
 BUSY_COLOUR = (59, 130, 246)
-DISC = (24, 24, 27, 235)
+DISC = (24, 24, 27, 255)
 RIM = (255, 255, 255, 200)
 TRACK = (82, 82, 91, 255)
 EXPIRED_TRACK = (120, 60, 60, 255)

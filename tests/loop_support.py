@@ -1,0 +1,77 @@
+"""Seams for driving the tray/watch loop in tests: a controllable clock, a scripted wait
+(the loop's one timing seam) and a notifier that records what it was asked to show."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+class FakeClock:
+    """Wall clock and monotonic clock that move only when told. ``suspend`` moves the wall
+    clock alone, as a laptop lid does (CLOCK_MONOTONIC stops during suspend on Linux)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.mono = 10_000.0
+
+    def wall(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.mono += seconds
+
+    def suspend(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class ScriptedWait:
+    """Stands in for ``Event.wait(timeout)``: time passes by ``timeout``, then any events
+    scheduled up to the new time run (a file written, a suspend), then ``stop`` when due."""
+
+    clock: FakeClock
+    stop_after: timedelta
+    on_stop: Callable[[], None]
+    events: list[tuple[datetime, Callable[[], None]]] = field(default_factory=list)
+    waits: int = 0
+
+    def __post_init__(self) -> None:
+        self.start = self.clock.now
+
+    def at(self, offset: timedelta, action: Callable[[], None]) -> None:
+        self.events.append((self.start + offset, action))
+        self.events.sort(key=lambda event: event[0])
+
+    def __call__(self, timeout: float) -> bool:
+        self.waits += 1
+        self.clock.advance(timeout)
+        while self.events and self.events[0][0] <= self.clock.now:
+            _, action = self.events.pop(0)
+            action()
+        if self.clock.now - self.start >= self.stop_after:
+            self.on_stop()
+        return False
+
+
+class RecordingNotifier:
+    """The loop's Notifier seam: keeps every notification instead of showing it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, bool]] = []
+        self._lock = threading.Lock()
+
+    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+        with self._lock:
+            self.sent.append((title, body, urgent))
+        return True
+
+    @property
+    def texts(self) -> list[str]:
+        return [f"{title}\n{body}" for title, body, _ in self.sent]
