@@ -15,12 +15,16 @@ The password only ever travels on stdin; it never appears in argv, logs or error
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import json
 import logging
 import os
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -169,12 +173,13 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
                      "another program is rewriting it; try again in a moment")
 
 
-def _identity(path: Path) -> tuple[int, int, int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which version of the file this is. Not ctime: a rename changes it, not the content."""
     try:
         info = path.stat()
     except FileNotFoundError:
         return None
-    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _read_for_update(path: Path) -> tuple[dict, int]:
@@ -196,22 +201,58 @@ def _read_for_update(path: Path) -> tuple[dict, int]:
 
 
 def _replace_if_unchanged(path: Path, data: bytes, mode: int,
-                          before: tuple[int, int, int, int] | None) -> bool:
-    """Atomic write (temp file, fsync, rename) that gives up if ``path`` changed meanwhile."""
+                          before: tuple[int, int, int] | None) -> bool:
+    """Atomic write (temp file, fsync, rename) that gives up if ``path`` changed meanwhile.
+
+    On Linux the final step swaps the files (``renameat2(RENAME_EXCHANGE)``), so we get back
+    the version we displaced: if another writer's rename slipped in after our check, its
+    file is put back and the caller merges again instead of losing that writer's entry.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(temp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
+        os.chmod(temp, mode)
         if _identity(path) != before:
-            Path(temp_name).unlink(missing_ok=True)
             return False
-        os.replace(temp_name, path)
-        return True
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        if before is None or not _exchange(temp, path):
+            os.replace(temp, path)
+            return True
+        if _identity(temp) == before:
+            return True  # displaced exactly the version we merged from
+        ours = _identity(path)
+        log.info("%s changed while it was written; merging again", path)
+        if _identity(path) == ours:
+            _exchange(temp, path)  # put the other writer's version back, then retry
+        return False
+    finally:
+        temp.unlink(missing_ok=True)
 
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                 _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOENT, errno.EOPNOTSUPP):
+        return False  # old kernel, a file system without it, or the target just vanished
+    raise OSError(error, os.strerror(error), str(second))
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
