@@ -54,7 +54,8 @@ def from_epoch(seconds: object) -> datetime | None:
 def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y drops the leading zeros of years before 1000 on glibc
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def format_time_left(seconds: int | None) -> str:
