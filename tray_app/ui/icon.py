@@ -113,7 +113,10 @@ def _font(pixels: int):
     pixels = max(pixels, 4)
     for name in FONT_NAMES:
         try:
-            return ImageFont.truetype(name, pixels)
+            # BASIC layout: once GTK (pystray's backend) has loaded the system HarfBuzz,
+            # Pillow's Raqm layout measures text wrong (bbox of -969116 px) and renders
+            # masks of ~100 M pixels: 60+ MiB of RSS and DecompressionBombErrors.
+            return ImageFont.truetype(name, pixels, layout_engine=ImageFont.Layout.BASIC)
         except OSError:
             continue
     return ImageFont.load_default(size=pixels)
