@@ -34,28 +34,33 @@ class FakeClock:
 @dataclass
 class ScriptedWait:
     """Stands in for ``Event.wait(timeout)``: time passes by ``timeout``, then any events
-    scheduled up to the new time run (a file written, a suspend), then ``stop`` when due."""
+    scheduled up to the new time run (a file written, a suspend), then ``stop`` when due.
+    Offsets count running time (the monotonic clock), so a suspend does not use them up."""
 
     clock: FakeClock
     stop_after: timedelta
     on_stop: Callable[[], None]
-    events: list[tuple[datetime, Callable[[], None]]] = field(default_factory=list)
+    events: list[tuple[float, Callable[[], None]]] = field(default_factory=list)
     waits: int = 0
 
     def __post_init__(self) -> None:
-        self.start = self.clock.now
+        self.start = self.clock.mono
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock.mono - self.start
 
     def at(self, offset: timedelta, action: Callable[[], None]) -> None:
-        self.events.append((self.start + offset, action))
+        self.events.append((offset.total_seconds(), action))
         self.events.sort(key=lambda event: event[0])
 
     def __call__(self, timeout: float) -> bool:
         self.waits += 1
         self.clock.advance(timeout)
-        while self.events and self.events[0][0] <= self.clock.now:
+        while self.events and self.events[0][0] <= self.elapsed:
             _, action = self.events.pop(0)
             action()
-        if self.clock.now - self.start >= self.stop_after:
+        if self.elapsed >= self.stop_after.total_seconds():
             self.on_stop()
         return False
 

@@ -6,8 +6,6 @@ import os
 import stat
 from datetime import timedelta
 
-os.environ["PYSTRAY_BACKEND"] = "dummy"  # before pystray is imported anywhere
-
 import pytest
 
 from tests.builders import docker_auth, host, in_
@@ -20,6 +18,23 @@ from tray_app.ui.actions import TrayActions
 from tray_app.ui.loop import TrayLoop
 from tray_app.ui.menu import AutostartView, menu_entries, to_pystray
 
+
+def _import_dummy_pystray():
+    """pystray picks its backend when first imported: dummy, without leaking the variable
+    to other tests' subprocesses."""
+    saved = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = "dummy"
+    try:
+        import pystray
+    finally:
+        if saved is None:
+            del os.environ["PYSTRAY_BACKEND"]
+        else:
+            os.environ["PYSTRAY_BACKEND"] = saved
+    return pystray
+
+
+pystray = _import_dummy_pystray()
 DEV = host("222222222222", "eu-central-1")
 OPS = host("333333333333", "us-west-2")
 OK = host("444444444444", "eu-west-1")
@@ -40,8 +55,8 @@ class Tray:
     """The real loop and actions with a dummy pystray icon: what a user's clicks reach."""
 
     def __init__(self) -> None:
-        import pystray
-
+        from pystray import _base
+        assert pystray.Icon is _base.Icon, "pystray was imported before with a real backend"
         self.pystray = pystray
         self.notifier = RecordingNotifier()
         self.clock = FakeClock(in_(0))

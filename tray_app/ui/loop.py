@@ -146,7 +146,7 @@ class TrayLoop:
         self._stopping = False
         self._force = True
         self._fingerprint: tuple | None = None
-        self._last_full: datetime | None = None
+        self._last_full: float | None = None  # monotonic time of the last full recompute
         self._last_tick: tuple[datetime, float] | None = None
         self._snapshot: Snapshot | None = None
         self._settings, self._settings_problem = load_settings(paths)
@@ -195,13 +195,13 @@ class TrayLoop:
         jumped = self._clock_jumped(now, mono)
         self._last_tick = (now, mono)
         current = fingerprint(self.paths)
-        stale = (self._last_full is None or now < self._last_full
-                 or (now - self._last_full).total_seconds() >= self.full_every)
+        # "a minute passed" is measured on the monotonic clock; wall jumps are caught above
+        stale = self._last_full is None or mono - self._last_full >= self.full_every
         if not (self._force or jumped or stale or current != self._fingerprint):
             return False
         self._force = False
         self._fingerprint = current
-        self._last_full = now
+        self._last_full = mono
         self._recompute(now)
         return True
 

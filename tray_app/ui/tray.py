@@ -91,6 +91,9 @@ class TrayApp:
                                  title=tooltip_text(None), menu=self._menu(self.loop.view()))
         backend = backend_name(self.icon)
         log.info("tray starting with pystray backend %s", backend)
+        if backend == "dummy":  # pystray's test backend cannot run (and would hang at exit)
+            raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
+                               "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
         if backend == "xorg":
             print(f"{APP_NAME}: {NO_MENU_HINT}", file=sys.stderr)
             log.warning(NO_MENU_HINT)
