@@ -181,7 +181,8 @@ def running_ecr_endpoint(issuer: TokenIssuer | None = None) -> Iterator[EcrEndpo
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(endpoint))
     server.daemon_threads = True
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="ecr-endpoint", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="ecr-endpoint", daemon=True)
     thread.start()
     try:
         yield endpoint

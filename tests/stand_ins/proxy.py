@@ -78,7 +78,8 @@ def running_proxy(target_port: int) -> Iterator[Proxy]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(proxy))
     server.daemon_threads = True
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="connect-proxy", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="connect-proxy", daemon=True)
     thread.start()
     try:
         yield proxy

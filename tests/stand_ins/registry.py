@@ -136,7 +136,8 @@ def running_registry(issuer: TokenIssuer, ca: TestCA) -> Iterator[Registry]:
     # handshake in the handler thread, so one stuck client cannot stall accept()
     server.socket = context.wrap_socket(server.socket, server_side=True,
                                         do_handshake_on_connect=False)
-    thread = threading.Thread(target=server.serve_forever, name="registry", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="registry", daemon=True)
     thread.start()
     try:
         yield registry

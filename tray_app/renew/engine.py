@@ -81,7 +81,7 @@ def renew(rows: Sequence[RegistryStatus], options: LoginOptions = LoginOptions()
         future.cancel()
         group = futures[future]
         results[group.key] = [_failed(row, group.profile,
-                                      f"the run's overall timeout ({options.timeout:.0f} s)"
+                                      f"the run's overall timeout ({options.timeout:g} s)"
                                       " passed first - try again")
                               for row in group.rows]
     pool.shutdown(wait=False, cancel_futures=True)  # a stuck worker must not hold the caller
