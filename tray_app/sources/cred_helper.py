@@ -50,6 +50,8 @@ class CredentialHelper:
         if not isinstance(answer, dict) or not isinstance(answer.get("Secret"), str):
             raise SourceError(f"{self.program} get {server_url}: answer has no `Secret` string",
                               "check the helper's version")
+        if not answer["Secret"]:
+            return None  # docker-credential-pass 0.7 answers "not found" with an empty secret
         return BasicCredential(str(answer.get("Username", "")), answer["Secret"])
 
     def _call(self, action: str, stdin: str) -> object:
