@@ -136,4 +136,4 @@ def test_a_locked_store_is_a_clear_problem_not_a_crash(home, pass_store, tmp_pat
     assert result.returncode == 2 and "Traceback" not in result.stderr
     (row,) = json.loads(result.stdout)["registries"]
     assert row["state"] == "unknown" and "docker-credential-pass get" in row["detail"]
-    assert "docker-credential-pass get: failed (exit 1" in result.stderr
+    assert "docker-credential-pass get: failed (exit 1" in result.stderr, result.stderr
