@@ -429,6 +429,7 @@ def _store_token(paths: Paths, session: SsoSessionConfig, previous: dict, respon
     register_secret(response.get("refreshToken"))
     expires_at = datetime.now(UTC) + timedelta(seconds=int(response["expiresIn"]))
     document = {
+        **previous,  # the file is the AWS CLI's: keys this app does not know are kept
         "startUrl": session.start_url,
         "region": session.region,
         "accessToken": access_token,

@@ -165,7 +165,12 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
             entry = dict(entry) if isinstance(entry, dict) else {}
             entry["auth"] = auth
             document["auths"][key] = entry
-        data = (json.dumps(document, indent="\t") + "\n").encode()
+        try:  # Python reads 1e400 as inf; Docker could not read the `Infinity` it would write
+            data = (json.dumps(document, indent="\t", allow_nan=False) + "\n").encode()
+        except ValueError:
+            raise RenewError(f"{target}: holds a number out of range (like 1e400) that this app"
+                             " cannot write back unchanged; not touched",
+                             "fix that value, or install docker and try again") from None
         if _replace_if_unchanged(target, data, mode, before):
             log.info("wrote the login for %s to %s", host, target)
             return
