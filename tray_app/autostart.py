@@ -80,7 +80,7 @@ def launch_command() -> LaunchCommand:
     runs the package (``python -m tray_app``).
     """
     if getattr(sys, "frozen", False):
-        return LaunchCommand(Path(sys.executable).absolute())
+        return LaunchCommand(_frozen_tray_program(Path(sys.executable).absolute()))
     running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     on_windows = sys.platform == "win32"
     if running and running.stem == APP_NAME and running.is_file() and not on_windows:
@@ -90,6 +90,12 @@ def launch_command() -> LaunchCommand:
         return LaunchCommand(Path(found).absolute())
     # On Windows the pip console script opens a console window: use pythonw instead.
     return LaunchCommand(_windowless_python(), ("-m", "tray_app", *TRAY_ARGS))
+
+
+def _frozen_tray_program(executable: Path) -> Path:
+    """The Windows bundle also holds a console twin (``-cli.exe``): log in to the windowed one."""
+    windowed = executable.with_name(executable.name.replace("-cli.exe", ".exe"))
+    return windowed if windowed != executable and windowed.is_file() else executable
 
 
 def _windowless_python() -> Path:
