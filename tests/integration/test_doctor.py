@@ -30,6 +30,9 @@ def tools_dir(root: Path, names=REAL_TOOLS) -> Path:
 
 
 def doctor(home, path: str, **env: str):
+    # No desktop unless a test gives one (other tests may have set these in this process).
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "DBUS_SESSION_BUS_ADDRESS": "",
+           "PYSTRAY_BACKEND": "", **env}
     result = home.run_cli("doctor", PATH=path, **env)
     assert "Traceback" not in result.stderr + result.stdout
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -115,3 +116,20 @@ def test_two_threads_on_one_session_refresh_once(corp_home, sso_service):
         thread.join(timeout=60)
     assert sorted(results) == ["refreshed", "valid"]
     assert sso_service.calls == {"CreateToken:refresh_token": 1}
+
+
+def test_botocore_itself_can_refresh_the_file_we_rewrote(corp_home, sso_service):
+    """Format check by the other reader: botocore's SSOTokenProvider loads our file, finds it
+    expired, refreshes it with the fields we wrote, and resolves role credentials."""
+    path = corp_home.sso_token("corp", SSO_START_URL, in_(-5))
+    sso.ensure_credentials("dev", allow_browser=False)
+    document = token_document(corp_home, "corp")
+    document["expiresAt"] = in_(-1).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path.write_text(json.dumps(document))
+    sso_service.switches.strict_tokens = True
+
+    answer, _ = run_python(corp_home, RESOLVE_CREDENTIALS, "dev", **sso_service.env())
+
+    assert answer["ok"], answer
+    assert sso_service.calls["CreateToken:refresh_token"] == 2
+    assert token_document(corp_home, "corp")["accessToken"] != document["accessToken"]

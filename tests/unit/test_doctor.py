@@ -55,6 +55,8 @@ def test_sso_checks_report_sessions_from_local_files(home):
 
 def test_exit_code_is_one_only_with_a_failure(home, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "PYSTRAY_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
     assert doctor.run(argparse.Namespace(json=False)) == 0
     home.aws_config("[profile dev]\nsso_session = gone\n")
     assert doctor.run(argparse.Namespace(json=False)) == 1
