@@ -280,8 +280,13 @@ def _read_token_document(paths: Paths, session: SsoSessionConfig) -> dict:
 
 def _write_cache(path: Path, document: dict) -> None:
     """The CLI's format: compact JSON, times as %Y-%m-%dT%H:%M:%SZ; atomic, mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomic(path, json.dumps(document).encode(), mode=0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, json.dumps(document).encode(), mode=0o600)
+    except OSError as error:  # disk full, read-only folder: the old file stays as it was
+        raise RenewError(f"{path}: cannot write the SSO token cache ({error.strerror});"
+                         " not changed", "free some disk space or fix the folder's"
+                         " permissions, then try again") from None
 
 
 def _cache_time(moment: datetime) -> str:

@@ -171,7 +171,13 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
             raise RenewError(f"{target}: holds a number out of range (like 1e400) that this app"
                              " cannot write back unchanged; not touched",
                              "fix that value, or install docker and try again") from None
-        if _replace_if_unchanged(target, data, mode, before):
+        try:
+            replaced = _replace_if_unchanged(target, data, mode, before)
+        except OSError as error:  # disk full, read-only folder: the old file stays as it was
+            raise RenewError(f"{host}: cannot write {target} ({error.strerror}); not changed",
+                             "free some disk space or fix the folder's permissions, then"
+                             " try again") from None
+        if replaced:
             log.info("wrote the login for %s to %s", host, target)
             return
     raise RenewError(f"{host}: {target} kept changing while this app tried to write it",
