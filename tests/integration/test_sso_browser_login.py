@@ -141,3 +141,11 @@ def test_two_processes_on_one_session_start_only_one_browser_sign_in(corp_home, 
     assert sorted('"signed-in"' in out for out in outputs) == [False, True]
     assert all('"valid"' in out or '"signed-in"' in out for out in outputs)
     assert len(fake_aws.sso_logins) == 1
+
+
+def test_a_damaged_cache_file_is_replaced_by_the_sign_in(corp_home, sso_service, fake_aws):
+    path = corp_home.sso_token("corp", SSO_START_URL, in_(120))
+    path.write_bytes(b"\x00garbage")
+    assert sso.ensure_credentials("dev", allow_browser=True) == "signed-in"
+    assert token_document(corp_home, "corp")["accessToken"] in sso_service.issued_secrets
+    assert path.stat().st_mode & 0o777 == 0o600

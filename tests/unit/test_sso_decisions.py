@@ -154,3 +154,13 @@ def test_a_refresh_that_cannot_reach_the_service_says_so(sso_home):
 def test_offline_with_a_still_usable_token_keeps_it(sso_home):
     sso_home.sso_token("corp", SSO_START_URL, in_(10))
     assert sso.ensure_credentials("dev", allow_browser=False) == "valid"
+
+
+def test_a_damaged_cache_file_means_signed_out_not_a_crash(sso_home):
+    path = sso_home.sso_token("corp", SSO_START_URL, in_(120))
+    path.write_bytes(b'{"startUrl": "https://corp.awsapps.com/start", "accessTo')
+    before = aws_files(sso_home)
+    assert not sso.can_renew_silently("dev")
+    with pytest.raises(BrowserNeeded, match=r"session corp \(profile dev\)"):
+        sso.ensure_credentials("dev", allow_browser=False)
+    assert aws_files(sso_home) == before  # left for the next sign-in to replace

@@ -269,7 +269,10 @@ def _read_token_document(paths: Paths, session: SsoSessionConfig) -> dict:
         document = None
     if isinstance(document, dict) and isinstance(document.get("accessToken"), str):
         return document
-    found = read_sso_token(paths.sso_cache_dir, session)  # a file found by start URL
+    try:
+        found = read_sso_token(paths.sso_cache_dir, session)  # a file found by start URL
+    except SourceError:
+        found = None
     if found is not None:
         try:
             document = read_json_file(found.path)
