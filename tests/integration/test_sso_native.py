@@ -124,3 +124,13 @@ def test_native_sign_in_denied_in_the_browser_is_a_cancel(corp_home, sso_service
     assert answer["message"] == ("SSO sign-in for session corp was cancelled (denied in the"
                                  " browser) - run ecr-token-tray login again")
     figures.add("fault cases passed")
+
+
+def test_after_slow_down_the_poll_goes_on_and_signs_in(corp_home, sso_service,
+                                                                   aws_v1, browser):
+    # One SlowDownException adds 5 s to the 1 s interval (RFC 8628): this test takes ~6 s.
+    sso_service.switches.slow_down_polls = 1
+    answer, _ = call_sso_in_child(corp_home, "sign_in", "corp",
+                                  **native_env(sso_service, aws_v1, browser))
+    assert answer["result"] == "signed-in", answer
+    assert sso_service.calls["CreateToken:device_code"] == 2
