@@ -33,9 +33,9 @@ ICON_ROOT="$DATA_HOME/icons/hicolor"
 AUTOSTART_ENTRY="$CONFIG_HOME/autostart/$APP.desktop"
 SYSTEM_PYTHON="${ECR_TOKEN_TRAY_PYTHON:-/usr/bin/python3}"
 
-APT_PACKAGES=(python3 python3-venv python3-pip python3-gi gir1.2-gtk-3.0
+APT_PACKAGES=(python3 python3-venv python3-gi gir1.2-gtk-3.0
               gir1.2-ayatanaappindicator3-0.1 libnotify-bin)
-DNF_PACKAGES=(python3 python3-pip python3-gobject gtk3 libayatana-appindicator-gtk3 libnotify)
+DNF_PACKAGES=(python3 python3-gobject gtk3 libayatana-appindicator-gtk3 libnotify)
 
 say() { printf '%s\n' "$*"; }
 fail() { printf '%s: %s\n' "$APP installer" "$*" >&2; exit 1; }

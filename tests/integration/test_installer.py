@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,10 +64,12 @@ def lived_in_home(home, pip_cache):
     return home
 
 
-def run_installer(home, *args: str) -> subprocess.CompletedProcess:
+def run_installer(home, *args: str, **desktop: str) -> subprocess.CompletedProcess:
     env = home.full_env()
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "VIRTUAL_ENV", "PYTHONPATH"):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "VIRTUAL_ENV", "PYTHONPATH",
+                 "DBUS_SESSION_BUS_ADDRESS"):
         env.pop(name, None)
+    env.update(desktop)
     # pip runs `rustc --version` for its user agent; a rustup proxy on PATH would then
     # create ~/.rustup in this fake HOME (a real user with rustup already has one).
     env["PATH"] = os.pathsep.join(part for part in env["PATH"].split(os.pathsep)
@@ -177,3 +182,88 @@ def test_a_missing_wheel_is_named_and_nothing_changes(lived_in_home):
     assert result.stderr.strip() == (
         f"ecr-token-tray installer: --from {missing}: no such file or folder")
     assert tree(lived_in_home.root) == before
+
+
+@pytest.fixture
+def desktop_session(tmp_path) -> Iterator[dict[str, str]]:
+    """Xvfb, a session D-Bus and trayer (a system tray): the parts a login session gives."""
+    for tool in ("Xvfb", "dbus-daemon", "trayer"):
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is missing: run .ci/setup.sh")
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x200x24",
+                             "-nolisten", "tcp"], pass_fds=(write_end,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    started = []
+    try:
+        with os.fdopen(read_end) as display_pipe:
+            display = f":{display_pipe.readline().strip()}"
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
+                                f"--address=unix:path={tmp_path / 'bus'}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        started.append(bus)
+        address = bus.stdout.readline().strip()
+        session = {"DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address,
+                   "PYSTRAY_BACKEND": "gtk", "NO_AT_BRIDGE": "1"}
+        started.append(subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
+             "--width", "200", "--height", "40"], env={**os.environ, **session},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        yield session
+    finally:
+        for process in [*reversed(started), xvfb]:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def venv_processes(venv: Path) -> dict[int, list[str]]:
+    """Our user's processes started from the venv (pid -> argv)."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].decode(errors="replace").startswith(f"{venv}/bin/"):
+            found[int(cmdline.parent.name)] = [a.decode(errors="replace") for a in argv if a]
+    return found
+
+
+def wait_for(condition, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    return condition()
+
+
+def test_in_a_desktop_session_the_tray_starts_and_uninstall_stops_it(lived_in_home,
+                                                                     desktop_session):
+    home = lived_in_home
+    before = tree(home.root)
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+
+    installed = run_installer(home, "--no-system-packages", **desktop_session)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert "tray started (pid " in installed.stdout
+    trays = wait_for(lambda: venv_processes(venv))
+    assert [argv[-1] for argv in trays.values()] == ["tray"]
+    (pid,) = trays
+    # The tray itself runs (it holds the one-tray-per-user lock), not just a process.
+    lock = Path(home.env["XDG_RUNTIME_DIR"]) / "ecr-token-tray.lock"
+    assert wait_for(lambda: lock.exists() and lock.read_text().strip() == str(pid))
+
+    removed = run_installer(home, "--uninstall", **desktop_session)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert f"stopping the running tray (pid {pid})" in removed.stdout
+    assert wait_for(lambda: not venv_processes(venv), timeout=10)
+
+    # What remains is what the uninstaller says it keeps (the app's state and log) and the
+    # session's runtime folder; everything the installer added is gone.
+    left = set(tree(home.root)) - set(before)
+    kept = (".local/state", "run/")
+    assert {path for path in left if not path.startswith(kept)} == set(), left
+    assert all(tree(home.root)[path] == entry for path, entry in before.items())
