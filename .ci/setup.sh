@@ -12,6 +12,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev gcc pkg-config         # the venv, PyGObject's build
   libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0     # pystray's gtk backend (a menu)
   gir1.2-ayatanaappindicator3-0.1
+  python3-gi                                              # the Linux installer's venv uses the system PyGObject
   xvfb trayer dunst dbus-x11 libnotify-bin xdotool imagemagick   # a headless desktop
   docker-registry golang-docker-credential-helpers pass gnupg    # real registry and helpers
   amazon-ecr-credential-helper awscli podman
