@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,13 +63,36 @@ def read_recorded_logins(state_dir: Path) -> dict[str, RecordedLogin]:
 
 
 def record_logins(state_dir: Path, logins: list[RecordedLogin]) -> None:
-    """Merge fresh records into the file (atomic, 0600); other hosts are kept."""
-    try:
-        current = read_recorded_logins(state_dir)
-    except SourceError:
-        current = {}  # a damaged state file is ours to replace
-    for login in logins:
-        current[login.host] = login
+    """Merge fresh records into the file (atomic, 0600); other hosts are kept, also those
+    another process (the tray, a CLI `login`) records at the same moment."""
+    with _exclusive(state_dir / "locks" / "logins.lock"):
+        try:
+            current = read_recorded_logins(state_dir)
+        except SourceError:
+            current = {}  # a damaged state file is ours to replace
+        for login in logins:
+            current[login.host] = login
+        _write_logins(state_dir, current)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """An inter-process lock (flock / msvcrt) held for one read-merge-write."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+b") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # retries for ~10 s
+        else:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)  # held for milliseconds by any writer
+        yield  # closing the file releases the lock
+
+
+def _write_logins(state_dir: Path, current: dict[str, RecordedLogin]) -> None:
     document = {
         "version": 1,
         "registries": {

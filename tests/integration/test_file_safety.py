@@ -438,3 +438,34 @@ def test_autostart_entry_is_rewritten_atomically_with_its_mode(home):
     assert mode_of(path) == ENTRY_MODE and not mode_of(path) & 0o022
     assert temp_files(path.parent) == []
     assert autostart.is_enabled()
+
+
+RECORD_MANY = """
+import sys
+from datetime import UTC, datetime, timedelta
+from tray_app.settings import Paths
+from tray_app.statefile import RecordedLogin, record_logins
+state_dir, tag = Paths.from_env().state_dir, sys.argv[1]
+for i in range(int(sys.argv[2])):
+    record_logins(state_dir, [RecordedLogin(f"{tag}{i:09d}.dkr.ecr.eu-west-1.amazonaws.com",
+                                            datetime.now(UTC) + timedelta(hours=12))])
+"""
+
+
+def test_two_processes_recording_logins_at_once_lose_no_entry(home):
+    """The tray's auto-renewal and a CLI `login` may record expiries at the same moment."""
+    from tray_app.statefile import read_recorded_logins
+
+    per_writer = 150
+    children = [subprocess.Popen([sys.executable, "-c", RECORD_MANY, tag, str(per_writer)],
+                                 env=env_for(home), cwd=home.root, stderr=subprocess.PIPE,
+                                 text=True)
+                for tag in ("111", "222")]
+    for child in children:
+        assert child.wait(timeout=120) == 0, child.stderr.read()
+    recorded = read_recorded_logins(home.state_dir)
+    figures.record("file safety: concurrent state records kept",
+                   f"{len(recorded)} of {2 * per_writer}")
+    assert len(recorded) == 2 * per_writer
+    assert mode_of(home.state_dir / "logins.json") == 0o600
+    assert temp_files(home.state_dir) == []
