@@ -98,10 +98,18 @@ def fingerprint(paths: Paths) -> tuple:
     stats: list[object] = [_stat(p) for p in watched_files(paths)]
     try:
         with os.scandir(paths.sso_cache_dir) as entries:
-            stats.append(sorted((e.name, _stat(Path(e.path))) for e in entries))
+            stats.append(sorted((e.name, _entry_stat(e)) for e in entries))
     except OSError:
         stats.append(None)
     return tuple(stats)
+
+
+def _entry_stat(entry: os.DirEntry) -> tuple[int, int, int] | None:
+    try:
+        st = entry.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
