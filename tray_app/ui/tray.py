@@ -19,7 +19,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
@@ -49,7 +50,8 @@ def require_desktop() -> None:
 def import_pystray():
     """pystray picks its backend at import; a broken display raises odd errors there."""
     try:
-        import pystray
+        with _gtk_without_opengl():
+            import pystray
     except Exception as error:  # Xlib's DisplayNameError, gi errors, "platform not supported"
         log.debug("pystray import failed", exc_info=True)
         display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or "-"
@@ -59,6 +61,25 @@ def import_pystray():
             f"check the desktop session, or use `{APP_NAME} status` / `{APP_NAME} watch`"
         ) from None
     return pystray
+
+
+@contextmanager
+def _gtk_without_opengl() -> Iterator[None]:
+    """GDK_GL=disable while GTK starts (pystray's import), unless the user chose a value.
+
+    A status icon and a menu need no OpenGL, but GDK may probe GLX to pick visuals, which
+    on software-rendered desktops (VMs, remote sessions, Xvfb) maps Mesa's llvmpipe: about
+    50 MiB of RSS for the whole life of the tray (benchmarks/RESULTS.md). Restored after,
+    so programs the tray starts (docker, aws, a browser) get the user's environment.
+    """
+    if "GDK_GL" in os.environ:
+        yield
+        return
+    os.environ["GDK_GL"] = "disable"
+    try:
+        yield
+    finally:
+        os.environ.pop("GDK_GL", None)
 
 
 def backend_name(icon: object) -> str:
