@@ -50,17 +50,19 @@ region = us-west-2
 """
 
 
-def build_home(root: Path, count: int) -> FakeHome:
+def build_home(root: Path, count: int, soonest_minutes: int = 20) -> FakeHome:
     """A HOME with ``count`` ECR logins spread over every file source, like a busy laptop:
     half in Docker's config.json, a quarter in Podman's auth.json, a quarter handled by
-    amazon-ecr-credential-helper (with its cache), plus SSO profiles and a cached token."""
+    amazon-ecr-credential-helper (with its cache), plus SSO profiles and a cached token.
+    Expiries spread from ``soonest_minutes`` to 12 h."""
     home = FakeHome.create(root)
     docker_auths: dict[str, dict] = {}
     podman_auths: dict[str, dict] = {}
     ecr_login: dict = {}
     for index in range(count):
         registry = host(f"{200000000000 + index:012d}", REGIONS[index % len(REGIONS)])
-        minutes = 20 + (index * 37) % 700  # a spread of states: warning ... ok
+        # a spread of states (warning ... ok with the default soonest_minutes)
+        minutes = soonest_minutes + (index * 37) % (720 - soonest_minutes)
         kind = index % 4
         if kind in (0, 1):
             docker_auths[registry] = {"auth": docker_auth(minutes)}
