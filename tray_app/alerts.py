@@ -26,7 +26,8 @@ from tray_app.timeutil import iso_utc, parse_time
 
 # Sent keys whose expiry lies further back than this are forgotten (keeps the file small).
 FORGET_AFTER = timedelta(days=2)
-DEFAULT_ACTION = "open the tray menu and click it to log in again"
+DEFAULT_ACTION = "click it in the tray menu to log in again"
+DEFAULT_ACTION_FOR_SEVERAL = "click each in the tray menu, or use Refresh all expiring"
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
              else f"{len(alerts)} ECR logins expired")
     lines = [_line(a, None) for a in alerts]
     sso_only = all(a.sso for a in alerts)
-    lines.append(f"To renew: {_action_for(sso_only, action)}")
+    several = DEFAULT_ACTION_FOR_SEVERAL if action == DEFAULT_ACTION and not sso_only else action
+    lines.append(f"To renew: {_action_for(sso_only, several)}")
     return Notification(title, "\n".join(lines), urgent)
 
 

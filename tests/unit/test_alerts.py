@@ -67,7 +67,7 @@ def test_each_threshold_fires_once_as_time_passes(one_login):
     assert rules.at(expiry - timedelta(minutes=61)) is None
     sixty = rules.at(expiry - timedelta(minutes=60))
     assert sixty.title == "ECR login 222222222222 eu-central-1 ends in 60 min"
-    assert "open the tray menu" in sixty.body
+    assert sixty.body.endswith("- click it in the tray menu to log in again")
     assert rules.at(expiry - timedelta(minutes=59)) is None
     assert rules.at(expiry - timedelta(minutes=16)) is None
     fifteen = rules.at(expiry - timedelta(minutes=15))
