@@ -219,6 +219,8 @@ CASES: list[BadInput] = [
         "credHelpers": {MANAGED: "ecr-login"}}).encode()), None),
     BadInput("docker-utf16", replace(docker_path, codecs.BOM_UTF16_LE + json.dumps(
         GOOD_AUTHS).encode("utf-16-le")), "saved as UTF-16", "save it again as UTF-8", DOCKER),
+    BadInput("docker-nulls", replace(docker_path, json.dumps({
+        "auths": None, "credsStore": None, "credHelpers": None}).encode()), None, hides=DOCKER),
     BadInput("docker-auths-list", replace(docker_path, b'{"auths": []}'),
              "`auths` is an array, not an object", "fix the file", DOCKER),
     BadInput("docker-top-level-array", replace(docker_path, b"[1, 2]"),

@@ -16,7 +16,9 @@ def auths_table(document: object, path: Path) -> dict:
     if not isinstance(document, dict):
         raise TokenError(f"{path}: top level is {json_type_name(document)}, not an object",
                          "fix or remove the file")
-    auths = document.get("auths", {})
+    auths = document.get("auths")
+    if auths is None:  # absent, or `null` (Go reads that as an empty map too)
+        return {}
     if not isinstance(auths, dict):
         raise TokenError(f"{path}: `auths` is {json_type_name(auths)}, not an object",
                          "fix the file, or move it aside and log in again")

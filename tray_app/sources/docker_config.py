@@ -42,7 +42,8 @@ def load_docker_config(path: Path) -> DockerConfig | None:
     except TokenError as error:
         raise SourceError(error.title, error.hint) from None
     store = document.get("credsStore")
-    helpers = document.get("credHelpers", {})
+    helpers = document.get("credHelpers")
+    helpers = {} if helpers is None else helpers  # `null` means none, as in Docker
     if store is not None and not isinstance(store, str):
         raise SourceError(f"{path}: `credsStore` is not a string", "fix the file")
     if not isinstance(helpers, dict):
