@@ -311,3 +311,49 @@ def test_aws_config_reader(scratch, text):
         for profile in config.profiles.values():
             config.session_of(profile)  # chains may loop: must still end
             assert profile.account_id is None or len(profile.account_id) == 12
+
+
+state_documents = json_values | st.fixed_dictionaries({}, optional={
+    "version": json_values,
+    "registries": json_values | st.dictionaries(config_keys() | st.text(max_size=8),
+                                                json_values | st.fixed_dictionaries({}, optional={
+                                                    "expires_at": st.text(max_size=30)
+                                                    | json_values,
+                                                    "profile": json_values,
+                                                    "logged_in_at": json_values}), max_size=3)})
+
+
+@FILES
+@given(state_documents | file_bytes)
+def test_state_file_reader(scratch, content):
+    from tray_app.statefile import read_recorded_logins
+
+    write(scratch / "state" / "logins.json", content)
+    recorded = only_our_error(read_recorded_logins, scratch / "state")
+    assert recorded is None or all(r.expires_at.tzinfo for r in recorded.values())
+
+
+# -- everything at once ------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(docker_documents | file_bytes, docker_documents | file_bytes, cache_documents,
+       sso_documents, st.lists(ini_lines, max_size=12).map("\n".join), settings_documents)
+def test_a_snapshot_of_any_home_never_raises(home, monkeypatch, docker, podman, cache, sso,
+                                             aws_text, settings_document):
+    from tray_app.commands.status import render_table, snapshot_json
+    from tray_app.settings import Paths
+    from tray_app.snapshot import take_snapshot
+
+    monkeypatch.setenv("PATH", str(home.root / "no-helpers-here"))  # helpers: "not found"
+    write(home.docker_config_path, docker)
+    write(home.podman_auth_path, podman)
+    write(home.root / ".ecr" / "cache.json", cache)
+    write(home.sso_cache_dir / f"{SESSION.cache_key}.json", sso)
+    (home.root / ".aws" / "config").write_text(
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+        f"sso_region = eu-west-1\n{aws_text}", encoding="utf-8", errors="surrogatepass")
+    loaded = only_our_error(Settings.from_document, settings_document, Path("config.toml"))
+    snapshot = take_snapshot(Paths.from_env(), loaded or Settings())
+    json.loads(snapshot_json(snapshot))
+    render_table(snapshot)
