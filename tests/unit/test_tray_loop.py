@@ -192,3 +192,60 @@ def test_watch_exits_cleanly_on_ctrl_c(home):
             child.wait()
     assert child.returncode == 0
     assert "Traceback" not in err and err.strip() == ""
+
+
+# -- automatic renewal -------------------------------------------------------------------------
+
+SSO_DEV = """\
+[profile dev]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Developer
+region = eu-central-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+"""
+
+
+def test_when_only_a_browser_would_help_it_notifies_and_opens_nothing(home, fake_aws):
+    home.aws_config(SSO_DEV)
+    home.sso_token("corp", "https://corp.awsapps.com/start", in_(-30), refresh=False)
+    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    assert loop.auto_renew
+    loop.step()
+    assert loop.busy is None  # no renewal started
+    assert fake_aws.sso_logins == []  # and no browser sign-in
+    assert len(notifier.sent) == 1
+    title, body, _ = notifier.sent[0]
+    assert title == "2 ECR logins need attention"
+    assert "222222222222 eu-central-1 ends in 40 min" in body
+    assert "SSO session corp expired" in body
+
+
+def test_a_failed_automatic_renewal_is_notified_with_its_reason_then_alerts_follow(
+        home, monkeypatch):
+    from tests.stand_ins.ecr_endpoint import unreachable_url
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", unreachable_url())
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLELOOPTEST1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "loopTestSecretKeyExample000000000000000000")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    loop.step()
+    assert loop.busy == "Refreshing 222222222222 eu-central-1..."
+    assert notifier.sent == []  # quiet while it renews
+    loop.join_worker(timeout=120)
+    loop.step()  # the worker nudged: recompute now
+    titles = [title for title, _, _ in notifier.sent]
+    assert titles == ["ECR refresh failed", "ECR login 222222222222 eu-central-1 ends in 40 min"]
+    assert "222222222222 eu-central-1" in notifier.sent[0][1]
+    assert "loopTestSecretKeyExample" not in "".join(notifier.texts)
+    loop.step()
+    assert loop.busy is None  # one silent attempt per login and stage, not a retry storm
+
