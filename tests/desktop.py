@@ -94,7 +94,7 @@ class Desktop:
 
 
 @contextmanager
-def running_desktop(folder: Path) -> Iterator[Desktop]:
+def running_desktop(folder: Path, with_tray: bool = True) -> Iterator[Desktop]:
     folder.mkdir(parents=True, exist_ok=True)
     read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN,
@@ -116,11 +116,12 @@ def running_desktop(folder: Path) -> Iterator[Desktop]:
         desktop.start("dunst", ["dunst"])
         desktop.start("dbus-monitor", ["dbus-monitor", "--address", address,
                                        "interface='org.freedesktop.Notifications'"])
-        desktop.start("trayer", ["trayer", "--edge", "top", "--align", "right",
-                                 "--widthtype", "pixel", "--width", "200",
-                                 "--height", "40", "--transparent", "false"])
-        wait_until(lambda: '"panel": ("panel" "trayer")' in desktop.tree(), 20,
-                   "trayer's panel window")
+        if with_tray:
+            desktop.start("trayer", ["trayer", "--edge", "top", "--align", "right",
+                                     "--widthtype", "pixel", "--width", "200",
+                                     "--height", "40", "--transparent", "false"])
+            wait_until(lambda: '"panel": ("panel" "trayer")' in desktop.tree(), 20,
+                       "trayer's panel window")
         wait_until(lambda: _bus_has(desktop, "org.freedesktop.Notifications"), 20,
                    "dunst on the private session bus")
         yield desktop

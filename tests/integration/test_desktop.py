@@ -159,3 +159,18 @@ def test_tray_docks_notifies_opens_its_menu_and_refreshes_on_click(home, ecr_lab
     figures.record("secrets found in tray notifications, output and debug log", len(leaks))
     assert not leaks
     assert "Traceback" not in app_output.read_text()
+
+
+def test_without_a_tray_host_one_line_points_to_status_and_watch(home, tmp_path):
+    if not _gtk_available():
+        pytest.skip("PyGObject (gi) with GTK 3 is not installed in this Python")
+    with running_desktop(tmp_path / "bare-desktop", with_tray=False) as bare:
+        result = subprocess.run(
+            [sys.executable, "-m", "tray_app", "tray", "--wait-for-tray", "1"],
+            env=home.full_env(**bare.env, PYSTRAY_BACKEND="gtk"), cwd=home.root,
+            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert f"no system tray on display {bare.display}" in lines[0]
+    assert "ecr-token-tray status" in lines[0] and "ecr-token-tray watch" in lines[0]

@@ -10,12 +10,14 @@ from tray_app.settings import Paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--wait-for-tray", type=float, default=15.0, metavar="SECONDS",
+                        help="how long to wait for the panel's system tray at start"
+                             " (default 15)")
 
 
 def run(args: argparse.Namespace) -> int:
     from tray_app.ui.instance import SingleInstance, lock_path
-    from tray_app.ui.tray import require_desktop
+    from tray_app.ui.tray import require_desktop, require_tray_host
 
     require_desktop()  # one clear line, before any GUI import
     paths = Paths.from_env()
@@ -26,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         setup_logging(paths.log_dir, debug=getattr(args, "debug", False))
+        require_tray_host(getattr(args, "wait_for_tray", 15.0))
         from tray_app.ui.tray import TrayApp
         return TrayApp(paths).run()
     finally:

@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -45,6 +46,72 @@ def require_desktop() -> None:
         raise TrayAppError(
             "no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set), so no tray icon",
             f"use `{APP_NAME} status` for a table or `{APP_NAME} watch` for a live view")
+
+
+TRAY_HOST_WAIT_SECONDS = 15.0  # at login the panel may start a little after us
+
+
+def require_tray_host(wait_seconds: float = TRAY_HOST_WAIT_SECONDS) -> None:
+    """Linux: fail with one line when no panel can show a tray icon (after a short wait)."""
+    if not sys.platform.startswith("linux"):
+        return
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        present = tray_host_present()
+        if present is not False:  # True, or None: cannot tell, so try anyway
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    raise TrayAppError(
+        f"no system tray on display {display} (no XEmbed tray and no StatusNotifier host)",
+        f"add a tray to your panel (GNOME: the AppIndicator extension), or use"
+        f" `{APP_NAME} status` / `{APP_NAME} watch`")
+
+
+def tray_host_present() -> bool | None:
+    """An XEmbed tray owns _NET_SYSTEM_TRAY_Sn, or a StatusNotifierWatcher is on D-Bus."""
+    if os.environ.get("DISPLAY"):
+        xembed = _xembed_tray_present()
+        if xembed is None:
+            return None  # the display does not answer: pystray's import reports that
+        if xembed:
+            return True
+    sni = _status_notifier_watcher_present()
+    if sni is None and not os.environ.get("DISPLAY"):
+        return None
+    return bool(sni)
+
+
+def _xembed_tray_present() -> bool | None:
+    try:
+        from Xlib import X, display
+    except ImportError:
+        return None
+    try:
+        connection = display.Display()
+    except Exception:  # Xlib's DisplayConnectionError and friends
+        return None
+    try:
+        atom = connection.intern_atom(f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}")
+        return connection.get_selection_owner(atom) != X.NONE
+    finally:
+        connection.close()
+
+
+def _status_notifier_watcher_present() -> bool | None:
+    """None: no way to ask (no PyGObject or no session bus)."""
+    try:
+        from gi.repository import Gio, GLib
+        bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+        reply = bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                              "org.freedesktop.DBus", "NameHasOwner",
+                              GLib.Variant("(s)", ("org.kde.StatusNotifierWatcher",)),
+                              GLib.VariantType("(b)"), Gio.DBusCallFlags.NONE, 2000, None)
+    except Exception:
+        return None
+    return bool(reply.unpack()[0])
 
 
 def import_pystray():
