@@ -238,7 +238,8 @@ def test_a_failed_automatic_renewal_is_notified_with_its_reason_then_alerts_foll
     notifier = RecordingNotifier()
     loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
     loop.step()
-    assert loop.busy == "Refreshing 222222222222 eu-central-1..."
+    assert loop.busy == "Refreshing 222222222222 eu-central-1..."  # the engine's steps go
+    # to view().progress; the busy title stays
     assert notifier.sent == []  # quiet while it renews
     loop.join_worker(timeout=120)
     loop.step()  # the worker nudged: recompute now

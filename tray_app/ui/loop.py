@@ -66,6 +66,7 @@ class LoopView:
     renew_unavailable: str | None  # why refresh is disabled (engine not installed...)
     sign_in_unavailable: str | None
     settings_problem: str | None
+    progress: str | None = None  # the engine's latest step while busy
 
 
 class Unavailable(Exception):
@@ -160,6 +161,7 @@ class TrayLoop:
         self._settings, self._settings_problem = load_settings(paths)
         self._state: TrayState = load_tray_state(paths.state_dir)
         self._busy: str | None = None
+        self._progress_text: str | None = None
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
@@ -231,7 +233,8 @@ class TrayLoop:
         self._settings, self._settings_problem = load_settings(self.paths)
         snapshot = take_snapshot(self.paths, self._settings, now)
         with self._lock:
-            self._snapshot = snapshot
+            previous, self._snapshot = self._snapshot, snapshot
+        self._log_new_problems(previous, snapshot)
         quiet = self._auto_renew(snapshot, now)
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
                            self.action)
@@ -242,6 +245,17 @@ class TrayLoop:
             self.notifier.send(plan.notification.title, plan.notification.body,
                                plan.notification.urgent)
         self._publish()
+
+    def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
+        """Each unreadable file once, when it turns up (the menu says "see Open log")."""
+        known = set(previous.errors) if previous else set()
+        for problem in snapshot.errors:
+            if problem not in known:
+                log.warning("%s", problem.message)
+        if self._settings_problem and (previous is None or self._settings_problem
+                                       != getattr(self, "_logged_settings_problem", None)):
+            log.warning("%s", self._settings_problem)
+        self._logged_settings_problem = self._settings_problem
 
     def _remember(self, state: TrayState) -> None:
         self._state = state
@@ -329,12 +343,13 @@ class TrayLoop:
         finally:
             with self._lock:
                 self._busy = None
+                self._progress_text = None
                 self._quiet = frozenset()
             self.nudge()
             self._publish()
 
     def _progress(self, message: str) -> None:
-        self._busy = message
+        self._progress_text = message
         self._publish()
 
     def _refresh(self, rows: Sequence[RegistryStatus], interactive: bool) -> None:
@@ -391,7 +406,8 @@ class TrayLoop:
             sign_in_missing = str(missing)
         with self._lock:
             return LoopView(self._snapshot, self._busy, self.auto_renew, renew_missing,
-                            sign_in_missing, self._settings_problem)
+                            sign_in_missing, self._settings_problem,
+                            self._progress_text if self._busy else None)
 
     def _publish(self) -> None:
         try:

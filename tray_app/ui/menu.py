@@ -63,6 +63,8 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries: list[Entry] = []
     if view.busy:
         entries.append(Entry(view.busy, enabled=False))
+        if view.progress:
+            entries.append(Entry(_clip(view.progress), enabled=False))
     can_refresh = view.renew_unavailable is None and view.busy is None
     if snapshot is None:
         entries.append(Entry("Reading logins...", enabled=False))
@@ -117,7 +119,10 @@ def _sso_submenu(session: SsoStatus, view: LoopView) -> tuple[Entry, ...]:
 
 
 def _reason(what: str, why: str) -> str:
-    text = f"{what}: {why}"
+    return _clip(f"{what}: {why}")
+
+
+def _clip(text: str) -> str:
     return text if len(text) <= REASON_LIMIT else text[:REASON_LIMIT - 3] + "..."
 
 
