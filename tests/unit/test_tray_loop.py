@@ -250,3 +250,33 @@ def test_a_failed_automatic_renewal_is_notified_with_its_reason_then_alerts_foll
     loop.step()
     assert loop.busy is None  # one silent attempt per login and stage, not a retry storm
 
+
+
+def test_watch_on_a_terminal_redraws_and_keeps_alerts_under_the_table(home):
+    import pty
+
+    home.app_config("[renew]\nautomatic = false\n")
+    home.docker_config({DEV: {"auth": docker_auth(10.5)}})
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "tray_app", "watch", "--no-notify"],
+                             env=home.full_env(), stdin=terminal, stdout=terminal,
+                             stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    screen = b""
+    try:
+        while b"Ctrl-C to quit" not in screen:
+            chunk = os.read(controller, 65536)
+            assert chunk, "watch closed its terminal"
+            screen += chunk
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(controller)
+    text = screen.decode()
+    assert text.startswith("\x1b[H\x1b[2J")  # the screen is redrawn, not scrolled
+    table_end = text.index("222222222222 eu-central-1  docker-config")
+    alert = text.index("ECR login 222222222222 eu-central-1 ends in 10 min")
+    assert table_end < alert < text.index("Ctrl-C to quit")

@@ -44,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     desktop = None
     if not args.no_notify and desktop_session_available():
         desktop = DesktopNotifier()
-    notifier = TerminalNotifier(desktop, write)
+    live = interactive and not args.once  # a redrawn screen: alerts are kept under the table
+    notifier = TerminalNotifier(desktop, None if live else write,
+                                clock=(lambda: datetime.now().strftime("%H:%M")) if live else None)
 
     latest: list[LoopView] = []
 
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         if view.snapshot is None:
             return
         lines = [render_table(view.snapshot), ""]
+        if live:
+            lines += [block.rstrip("\n") for block in notifier.recent]
         if view.busy:
             lines.append(view.busy)
         for problem in view.snapshot.errors:
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         stamp = datetime.now().astimezone().strftime("%H:%M:%S")
         footer = f"updated {stamp} - automatic renewal {auto}"
         lines.append(footer if args.once else footer + " - Ctrl-C to quit")
-        write((CLEAR if interactive and not args.once else "") + "\n".join(lines) + "\n")
+        write((CLEAR if live else "") + "\n".join(lines) + "\n")
 
     interval = max(args.interval, 1)
     loop = TrayLoop(paths, notifier, on_view=show, full_every=interval, action=WATCH_ACTION)

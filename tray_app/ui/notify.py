@@ -115,14 +115,26 @@ def _describe(error: Exception) -> str:
 
 
 class TerminalNotifier:
-    """For `watch`: print each notification as one block, then pass it on to the desktop."""
+    """For `watch`: print each notification (or keep it for the redrawn screen), then pass it
+    on to the desktop."""
 
-    def __init__(self, desktop: DesktopNotifier | None, write: Callable[[str], None]) -> None:
+    KEEP = 5
+
+    def __init__(self, desktop: DesktopNotifier | None, write: Callable[[str], None] | None,
+                 clock: Callable[[], str] | None = None) -> None:
         self._desktop = desktop
         self._write = write
+        self._clock = clock or (lambda: "")
+        self.recent: list[str] = []  # the last KEEP alerts, for a screen that is redrawn
 
     def send(self, title: str, body: str, urgent: bool = False) -> bool:
-        self._write(f"!! {title}\n" + "".join(f"   {line}\n" for line in body.splitlines()))
+        stamp = self._clock()
+        indent = " " * (len(stamp) + 1) if stamp else "   "
+        block = (f"{stamp} {title}" if stamp else f"!! {title}") + "\n" + "".join(
+            f"{indent}{line}\n" for line in body.splitlines())
+        self.recent = [*self.recent, block][-self.KEEP:]
+        if self._write is not None:
+            self._write(block)
         if self._desktop is not None:
             self._desktop.send(title, body, urgent)
         return True
