@@ -197,3 +197,12 @@ def test_old_keys_are_forgotten_and_a_damaged_record_is_replaced(home, one_login
 
 def _iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_alert_rules_loop_and_watch_import_no_gui_library(home):
+    from tests.unit.test_layering import HEAVY, modules_after
+
+    loaded = modules_after("import tray_app.alerts, tray_app.alertstate, tray_app.ui.loop, "
+                           "tray_app.ui.menu, tray_app.commands.watch, tray_app.commands.tray",
+                           env=home.full_env())
+    assert {m.split(".")[0] for m in loaded} & set(HEAVY) == set()

@@ -210,3 +210,23 @@ def test_refresh_all_expiring_is_disabled_when_nothing_expires(home):
     tray.clock.advance(timedelta(hours=8, minutes=30).total_seconds())
     tray.loop.step()
     assert tray.item("Refresh all expiring")[0].enabled
+
+
+def test_a_click_may_open_the_browser_sign_in_because_the_user_asked(home, fake_aws, sso_service,
+                                                                     monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", unreachable_url())
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    home.app_config("[renew]\nautomatic = false\n")
+    home.aws_config(SSO_CONFIG)
+    home.sso_token("corp", "https://corp.awsapps.com/start", in_(-30), refresh=False)
+    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    tray = Tray()
+    tray.click("222222222222 eu-central-1 - 40m left")
+    tray.loop.join_worker(timeout=120)
+    assert len(fake_aws.sso_logins) == 1  # `aws sso login` ran: the click asked for it
+    assert "corp" in " ".join(fake_aws.sso_logins[0]) or "dev" in " ".join(
+        fake_aws.sso_logins[0])
+    titles = [title for title, _, _ in tray.notifier.sent]
+    assert titles == ["2 ECR logins need attention",  # the start-up alert
+                      "ECR refresh failed"]  # signed in; then ECR's API was unreachable
+    assert "aoaAAAAAGsso-access-token-secret" not in "".join(tray.notifier.texts)
