@@ -126,6 +126,10 @@ def sso_token_path(home: FakeHome) -> Path:
     return home.sso_token("corp", "https://corp.awsapps.com/start", in_(200))
 
 
+def sso_token_path_text(home: FakeHome) -> str:
+    return str(sso_token_path(home))
+
+
 def aws_config_path(home: FakeHome) -> Path:
     return home.root / ".aws" / "config"
 
@@ -263,6 +267,8 @@ CASES: list[BadInput] = [
     BadInput("podman-empty", replace(podman_path, b""), "file is empty", "log in again", PODMAN),
     BadInput("podman-bom", replace(podman_path, codecs.BOM_UTF8 + json.dumps(
         {"auths": {GOOD_PODMAN: {"auth": docker_auth(400)}}}).encode()), None),
+    BadInput("podman-top-level-string", replace(podman_path, b'"auths"'),
+             "top level is a string, not an object", "fix or remove the file", PODMAN),
     BadInput("podman-auths-list", replace(podman_path, b'{"auths": ["x"]}'),
              "`auths` is an array, not an object", "fix the file", PODMAN),
     BadInput("podman-auth-number", with_auths(podman_with, {f"{VICTIM}/team/app": {"auth": 1}}),
@@ -287,6 +293,8 @@ CASES: list[BadInput] = [
         {"Registries": {"k": {"ProxyEndpoint": f"https://{MANAGED}"}}})), NOT_JSON,
         "fix or remove the file"),
     BadInput("ecr-cache-empty", replace(ecr_cache_path, b""), "file is empty", "log in again"),
+    BadInput("ecr-cache-bom", lambda home: str(home.write_bytes(
+        ecr_cache_path(home), codecs.BOM_UTF8 + ecr_cache_path(home).read_bytes())), None),
     BadInput("ecr-cache-registries-list", replace(ecr_cache_path, b'{"Registries": []}'),
              "no `Registries` object", "docker-credential-ecr-login recreates it"),
     BadInput("ecr-cache-binary-garbage", replace(ecr_cache_path, garbage()), "not text",
@@ -317,6 +325,10 @@ CASES: list[BadInput] = [
         "fix or remove the file", SSO),
     BadInput("sso-binary-garbage", replace(sso_token_path, garbage()), "not text",
              "move it aside", SSO),
+    BadInput("sso-no-permission", sso_token_path_text, "no permission to read it",
+             "chmod u+r", SSO, unreadable=True),
+    BadInput("sso-symlink-loop", replace(sso_token_path, symlink_loop),
+             "Too many levels of symbolic links", "symlink loop", SSO),
     # -- ~/.aws/config -------------------------------------------------------------------
     BadInput("aws-duplicate-section", aws_config_text(AWS_CONFIG + "\n[profile dev]\nregion = x\n"),
              "section [profile dev] appears twice", "merge the duplicates"),
