@@ -55,11 +55,13 @@ def install_app(ctx: Context, home) -> tuple[Path | None, str]:
 
 def time_to_dock(desktop, argv: list[str], env: dict[str, str], cwd: Path) -> float:
     """Spawn, wait until docked, stop; seconds from spawn to docked."""
+    from benchmarks.desktop import docked
+
     started = time.monotonic()
     process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        while not desktop.docked(_family(process.pid)):
+        while not docked(desktop, _family(process.pid)):
             if process.poll() is not None:
                 raise RuntimeError(f"{argv[0]} exited ({process.returncode}) before docking")
             if time.monotonic() - started > 120:

@@ -222,7 +222,7 @@ def _watch_latencies(ctx: Context, issuer, docker_base: dict, aws, trials: int):
 def _tray_latencies(ctx: Context, issuer, docker_base: dict, aws, trials: int):
     from benchmarks.bench_status import entry_point
     from benchmarks.bench_tray import wait_docked
-    from benchmarks.desktop import running_desktop
+    from benchmarks.desktop import running_desktop, tray_panel_windows, windows_of
 
     home = _home(ctx, "detection-tray-home")
     logins = ExternalLogin(issuer, {**home.full_env(), **docker_base})
@@ -234,7 +234,7 @@ def _tray_latencies(ctx: Context, issuer, docker_base: dict, aws, trials: int):
                                    stderr=subprocess.DEVNULL)
         try:
             wait_docked(desktop, process, "the tray")
-            window = max(desktop.windows_of(process.pid) & desktop.tray_panel_windows())
+            window = max(windows_of(desktop, process.pid) & tray_panel_windows(desktop))
             pixels = IconPixels(desktop.display, window)
             time.sleep(3)  # first snapshot drawn
             for trial in range(trials):

@@ -9,7 +9,6 @@ Every AWS endpoint the SDK could use points at a counter that counts any request
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +27,6 @@ from benchmarks.measure import (
 
 NAME = "tray"
 TITLE = "2. Idle tray (Xvfb + trayer, gtk backend) vs a minimal pystray icon"
-TOOLS = ("Xvfb", "trayer", "dunst", "dbus-daemon", "xdotool", "xwininfo")
 REGISTRIES = 20
 IDLE_SOONEST_MINUTES = 180  # no login near a warning: nothing to alert or renew while idle
 TARGET_RSS_RATIO = 1.3
@@ -52,7 +50,9 @@ class IdleWindow:
 
 
 def missing_parts(ctx: Context) -> str | None:
-    absent = [tool for tool in TOOLS if shutil.which(tool) is None]
+    from benchmarks.desktop import missing_tools
+
+    absent = missing_tools()
     if absent:
         return f"missing desktop tools: {', '.join(absent)}"
     # pystray itself needs a display to import: only check that it is installed
@@ -67,8 +67,10 @@ def missing_parts(ctx: Context) -> str | None:
 
 def wait_docked(desktop, process: subprocess.Popen, name: str, timeout: float = 60.0) -> float:
     """Seconds from now until ``process`` has a window inside trayer's panel."""
+    from benchmarks.desktop import docked
+
     start = time.monotonic()
-    while not desktop.docked({process.pid}):
+    while not docked(desktop, {process.pid}):
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode} before docking")
         if time.monotonic() - start > timeout:

@@ -21,7 +21,15 @@ def machine_facts() -> dict[str, str]:
         "os": _os_name(),
         "kernel": platform.release(),
         "commit": _git_commit(),
+        "load average (1/5/15 min, when the run ended)": _load(),
     }
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model() -> str:
