@@ -21,6 +21,7 @@ import logging
 import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,9 @@ def test_the_whole_flow_at_debug_level_leaks_no_secret(home, ecr_lab, sso_servic
     assert exception_texts, "the refused refresh raised nothing to scan"
     rows = take_snapshot(paths, Settings.load(paths.config_file)).registries
     report = renew(rows, LoginOptions(allow_browser=False))
+    for thread in threading.enumerate():  # the engine's pool does not wait for its threads
+        if thread.name.startswith("renew"):
+            thread.join(60)
     exception_texts += [outcome.message for outcome in report.outcomes]
     assert any(o.result == "failed" for o in report.outcomes)
     for handler in logging.getLogger("tray_app").handlers:
