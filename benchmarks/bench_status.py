@@ -110,7 +110,7 @@ def slowest_imports(ctx: Context, argv: list[str], env: dict, cwd: Path,
 def run(ctx: Context) -> BenchResult:
     result = BenchResult(NAME, TITLE)
     counts = (1, 20) if ctx.quick else (1, 20, TARGET_COUNT)
-    iterations = 3 if ctx.quick else 21
+    iterations = 3 if ctx.quick else 31
     homes = {n: build_home(ctx.workdir / f"status-home-{n}", n) for n in counts}
     envs = {n: ctx.child_env(homes[n].full_env()) for n in counts}
     floor_argv = [ctx.python, "-c", "pass"]
