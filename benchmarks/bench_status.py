@@ -157,13 +157,14 @@ def run(ctx: Context) -> BenchResult:
     slow = slowest_imports(ctx, app_argv[1:], envs[biggest], homes[biggest].root)
     result.notes += [
         f"{iterations} interleaved runs per figure; bytecode cache warm; wall = spawn to"
-        " reaped (parent side), RSS = the child's ru_maxrss from os.wait4.",
+        " reaped (os.wait4, parent side); peak RSS = GNU time's %M for the child (a child"
+        " forked straight from the runner would report the runner's own size).",
         f"Each HOME: half the logins in ~/.docker/config.json, a quarter in Podman's"
         f" auth.json, a quarter via ecr-login (credHelpers + ~/.ecr/cache.json), 3 SSO"
         f" profiles and a cached SSO token; regions {', '.join(REGIONS)}.",
         f"Modules imported beyond the bare interpreter ({biggest} registries): {len(extra)};"
         f" checked absent: {', '.join(HEAVY_MODULES)}.",
-        "Slowest top-level imports (-X importtime, cumulative): "
+        "Slowest top-level imports (-X importtime, cumulative; site is in the floor too): "
         + ", ".join(f"{name} {micros / 1000:.1f} ms" for name, micros in slow) + ".",
         f"CPU (user+sys) median: floor {ms(median([u.cpu_s for u in floors]))}, "
         + ", ".join(f"{n} registries {ms(median([u.cpu_s for u in apps[n]]))}"
