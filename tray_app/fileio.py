@@ -65,10 +65,31 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
         return handle.read(limit)
 
 
+STALE_TEMP_SECONDS = 600  # a live writer holds its temp file for milliseconds
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Delete the temp files (``.<name>.*.tmp``, ours only) that a writer of ``path`` killed
+    between creating one and renaming it (SIGKILL, power loss) left behind."""
+    import glob
+    import time
+
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            info = temp.lstat()
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                temp.unlink()
+        except OSError:
+            continue  # gone already, or not ours to remove
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write via a temp file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     import tempfile  # writers only: `status` never writes, and starts faster without it
+
+    remove_stale_temps(path)
 
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -54,6 +54,8 @@ if sys.argv[1] == "loop":
         i += 1
         if i == 1:
             print("ready", flush=True)
+elif sys.argv[1] == "once":
+    write(0)
 else:  # one good write, then one that fails midway (file size limit: EFBIG)
     write(0)
     print("written", flush=True)
@@ -248,7 +250,8 @@ def test_a_writer_killed_mid_write_never_leaves_a_broken_file(writers_home, writ
         figures.add("file safety: writers killed mid-write")
     figures.add("file safety: reads during writes", reads)
     # A writer killed between creating its temp file and the rename cannot remove it; such
-    # leftovers (hidden, ".<name>.*.tmp") are counted here, not hidden.
+    # leftovers (hidden, ".<name>.*.tmp") are counted here, and the next write removes them
+    # once they are 10 minutes old (test_temp_files_a_killed_writer_left_are_cleaned_up...).
     figures.add("file safety: temp files left by killed writers", len(temp_files(target.parent)))
     figures.add("file safety: broken files seen", bad_reads)
     assert bad_reads == 0
@@ -278,6 +281,25 @@ def test_a_write_failing_midway_leaves_the_file_and_no_temp(writers_home, sso_se
     assert temp_files(target.parent) == []
     assert writer.valid(before)
     figures.add("file safety: failed writes left intact")
+
+
+@pytest.mark.parametrize("writer", WRITERS, ids=[w.name.split(" ")[0] for w in WRITERS])
+def test_temp_files_a_killed_writer_left_are_cleaned_up_by_the_next_write(writers_home,
+                                                                          writer):
+    home = writers_home
+    target = writer.target(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stale = target.parent / f".{target.name}.k1ll3d.tmp"
+    fresh = target.parent / f".{target.name}.wr1t1ng.tmp"  # maybe another writer's, now
+    for temp in (stale, fresh):
+        temp.write_bytes(b'{"half": ')
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    child = subprocess.run([sys.executable, "-c", writer.code(), "once"], env=env_for(home),
+                           cwd=home.root, capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert temp_files(target.parent) == [fresh.name]
+    assert writer.valid(target.read_bytes())
 
 
 # -- config.json: other tools' keys, mode, and files that did not parse ------------------

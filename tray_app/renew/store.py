@@ -30,7 +30,7 @@ import threading
 from pathlib import Path
 
 from tray_app.errors import SourceError
-from tray_app.fileio import read_json_file
+from tray_app.fileio import read_json_file, remove_stale_temps
 from tray_app.hosts import host_of
 from tray_app.model import RegistryStatus
 from tray_app.renew.ecr import EcrToken
@@ -220,6 +220,7 @@ def _replace_if_unchanged(path: Path, data: bytes, mode: int,
     file is put back and the caller merges again instead of losing that writer's entry.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    remove_stale_temps(path)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     temp = Path(temp_name)
     try:
