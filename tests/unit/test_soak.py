@@ -167,8 +167,8 @@ def test_24_hours_with_suspends_and_files_changing(home, monkeypatch):
     figures.record("soak full recomputes", loop.recomputes)
     assert growth < MAX_GROWTH_BYTES
 
-    assert set(threading.enumerate()) == threads_before
-    assert child_pids() == children_before
+    assert set(threading.enumerate()) - threads_before == set()  # earlier tests' may end
+    assert child_pids() - children_before == set()
     helper_runs = len(calls.read_text().split())
     assert helper_runs == loop.recomputes  # the helper runs once per full recompute only
     assert loop.recomputes < 24 * 60 + 200  # once a minute, plus changes and jumps
