@@ -336,7 +336,9 @@ class _Launchd:
     def enable(command: LaunchCommand) -> str:
         path = launch_agent_path()
         _write_entry(path, launch_agent_plist(command.argv))
-        # Load it now unless launchd already has it: the file alone applies from next login.
+        # Load it now unless launchd already has it (the file alone applies from the next
+        # login). Loading starts the tray (RunAtLoad); if one is running, the new one exits:
+        # one tray per user (tray_app.ui.instance).
         if _launchd_job_state() is None:
             loaded = _launchctl("bootstrap", _gui_domain(), str(path))
             if not loaded:
