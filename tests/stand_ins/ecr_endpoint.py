@@ -18,10 +18,11 @@ import base64
 import json
 import re
 import secrets
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,39 @@ PRIVATE_TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 PUBLIC_TARGET = "SpencerFrontendService.GetAuthorizationToken"
 TOKEN_LIFETIME = timedelta(hours=12)
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+class TrackedServer(ThreadingHTTPServer):
+    """A threading HTTP server that leaves no thread behind: on close it cuts open
+    connections (boto3 keeps idle keep-alive ones) and joins every handler thread."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, address, handler) -> None:
+        super().__init__(address, handler)
+        self._open: set = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def stop(self, thread: threading.Thread) -> None:
+        self.shutdown()
+        thread.join(5)
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self.server_close()  # joins the handler threads
 
 
 @dataclass(frozen=True)
@@ -93,6 +127,7 @@ class EcrEndpoint:
     faults: Faults = field(default_factory=Faults)
     calls: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def env(self) -> dict[str, str]:
         return {"AWS_ENDPOINT_URL_ECR": self.url, "AWS_ENDPOINT_URL_ECR_PUBLIC": self.url}
@@ -139,7 +174,7 @@ def _handler_for(endpoint: EcrEndpoint) -> type[BaseHTTPRequestHandler]:
                 if faults.throttle_first > 0:
                     faults.throttle_first -= 1
             if faults.slow:
-                threading.Event().wait(faults.slow)
+                endpoint.stopping.wait(faults.slow)
             if faults.server_error:
                 return self._error(500, "ServerException", "internal error")
             if throttled:
@@ -178,8 +213,7 @@ def _handler_for(endpoint: EcrEndpoint) -> type[BaseHTTPRequestHandler]:
 def running_ecr_endpoint(issuer: TokenIssuer | None = None) -> Iterator[EcrEndpoint]:
     """Serve on 127.0.0.1:<free port> until the block ends."""
     endpoint = EcrEndpoint(url="", issuer=issuer or TokenIssuer())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(endpoint))
-    server.daemon_threads = True
+    server = TrackedServer(("127.0.0.1", 0), _handler_for(endpoint))
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="ecr-endpoint", daemon=True)
@@ -187,9 +221,8 @@ def running_ecr_endpoint(issuer: TokenIssuer | None = None) -> Iterator[EcrEndpo
     try:
         yield endpoint
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        endpoint.stopping.set()
+        server.stop(thread)
 
 
 def unreachable_url() -> str:

@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from tests.stand_ins.ecr_endpoint import TrackedServer
 from tray_app.hosts import parse_registry
 
 
@@ -75,8 +76,7 @@ def _pump(client: socket.socket, upstream: socket.socket) -> None:
 @contextmanager
 def running_proxy(target_port: int) -> Iterator[Proxy]:
     proxy = Proxy(url="", target_port=target_port)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(proxy))
-    server.daemon_threads = True
+    server = TrackedServer(("127.0.0.1", 0), _handler_for(proxy))
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="connect-proxy", daemon=True)
@@ -84,6 +84,4 @@ def running_proxy(target_port: int) -> Iterator[Proxy]:
     try:
         yield proxy
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop(thread)

@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.stand_ins.ecr_endpoint import TokenIssuer
+from tests.stand_ins.ecr_endpoint import TokenIssuer, TrackedServer
 
 REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
@@ -128,9 +128,8 @@ def _handler_for(registry: Registry) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_registry(issuer: TokenIssuer, ca: TestCA) -> Iterator[Registry]:
     registry = Registry(0, issuer, ca)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(registry))
+    server = TrackedServer(("127.0.0.1", 0), _handler_for(registry))
     registry.port = server.server_address[1]
-    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(ca.server_cert, ca.server_key)
     # handshake in the handler thread, so one stuck client cannot stall accept()
@@ -142,9 +141,7 @@ def running_registry(issuer: TokenIssuer, ca: TestCA) -> Iterator[Registry]:
     try:
         yield registry
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop(thread)
 
 
 # Fake static keys per profile (not real AWS keys; shaped like them so redaction is tested).
