@@ -78,7 +78,7 @@ def test_direct_writes_during_200_docker_logins(home, ecr_lab):
     docker_kept = sum(1 for h in docker_hosts if h in final)
     app_kept = sum(1 for h in app_hosts if h in final)
     figures.record("config race: docker logins", ITERATIONS)
-    figures.record("config race: docker entries kept", docker_kept)
+    figures.record("config race: iterations without a lost docker entry", docker_kept)
     figures.record("config race: app writes", len(app_hosts))
     figures.record("config race: app entries kept", app_kept)
     figures.record("config race: reads", reads["total"])

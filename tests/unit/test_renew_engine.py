@@ -89,3 +89,25 @@ def _password(auth: str) -> str:
 
     return decode_docker_auth(auth).password
 
+
+
+def test_automatic_renewal_skips_what_needs_a_browser(home, ecr_lab, no_docker, fake_aws):
+    from tests.builders import SSO_PROFILES_CONFIG, SSO_START_URL, in_
+
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()
+    home.sso_token("corp", SSO_START_URL, in_(-30), refresh=False)
+    registry_host = host("222222222222", "eu-central-1")
+    home.docker_config({registry_host: {"auth": docker_auth(-60)}})
+    before = home.docker_config_path.read_bytes()
+
+    report = renew(rows(), LoginOptions(allow_browser=False))
+
+    (outcome,) = report.outcomes
+    assert not report.ok
+    assert outcome.result == "skipped" and outcome.profile == "dev"
+    assert outcome.message.startswith("222222222222 eu-central-1 (docker-config, profile dev):"
+                                      " skipped - ")
+    assert fake_aws.sso_logins == []  # no browser was opened
+    assert ecr_lab.endpoint.token_calls() == 0
+    assert home.docker_config_path.read_bytes() == before
