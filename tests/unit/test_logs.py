@@ -6,6 +6,7 @@ import base64
 import logging
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def flush_handlers() -> None:
         handler.flush()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG rule is Linux's")
 def test_the_log_lives_in_the_xdg_state_dir_on_linux(home):
     paths = Paths.from_env()
     expected = Path(home.env["XDG_STATE_HOME"]) / "ecr-token-tray" / "log"
