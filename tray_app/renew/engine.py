@@ -164,6 +164,8 @@ class _Run:
         from tray_app.renew.store import store_kind, store_login
         from tray_app.renew.verify import verify_login
 
+        if time.monotonic() >= self.deadline:  # the caller has stopped waiting: store nothing
+            return _failed(row, profile, "the run's overall timeout passed - try again")
         try:
             where = store_login(row, token, self.paths)
         except TrayAppError as error:
