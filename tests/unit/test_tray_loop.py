@@ -262,19 +262,34 @@ def test_watch_on_a_terminal_redraws_and_keeps_alerts_under_the_table(home):
                              env=home.full_env(), stdin=terminal, stdout=terminal,
                              stderr=subprocess.PIPE, text=True)
     os.close(terminal)
-    screen = b""
+    received: list[bytes] = []
+    footer_seen = threading.Event()
+
+    def read_terminal() -> None:  # keep draining: the child must never block on its output
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO once the child closed the terminal
+                return
+            if not chunk:
+                return
+            received.append(chunk)
+            if b"Ctrl-C to quit" in b"".join(received):
+                footer_seen.set()
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
     try:
-        while b"Ctrl-C to quit" not in screen:
-            chunk = os.read(controller, 65536)
-            assert chunk, "watch closed its terminal"
-            screen += chunk
+        assert footer_seen.wait(60), "watch drew no screen"
         child.send_signal(signal.SIGINT)
-        assert child.wait(30) == 0
+        assert child.wait(60) == 0
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
+        reader.join(10)
         os.close(controller)
+    screen = b"".join(received)
     text = screen.decode()
     assert text.startswith("\x1b[H\x1b[2J")  # the screen is redrawn, not scrolled
     table_end = text.index("222222222222 eu-central-1  docker-config")
