@@ -257,7 +257,11 @@ def test_sso_portal_answers_401(home, ecr_lab, sso_service, fake_aws):
     result = home.run_cli("login", "--all")
     assert result.returncode == 1
     line = line_for(result.stdout, "222222222222 eu-central-1")
+    assert line.startswith("failed")
     assert "the SSO portal refused the session of profile dev" in line
+    # renewed once (silently: the cache holds a refresh token), asked once more, then gave up
+    assert sso_service.calls["CreateToken:refresh_token"] == 1
+    assert fake_aws.sso_logins == []
     assert_untouched(home, before)
     passed()
 

@@ -45,6 +45,43 @@ def test_the_sso_portal_answering_401_is_explained(corp_home, sso_service):
     figures.add("fault cases passed")
 
 
+def test_force_sign_in_distrusts_a_refused_token_the_cache_calls_valid(corp_home, sso_service,
+                                                                      tmp_path, monkeypatch):
+    from tray_app.renew.errors import BrowserNeeded
+
+    figures.add("fault cases tried")
+    corp_home.sso_token("corp", SSO_START_URL, in_(240), refresh=False)
+    fake = FakeAwsCli.install(tmp_path / "fake-aws")
+    monkeypatch.setenv("PATH", fake.path_with_fake_first())
+    refused = sso.cached_session("dev")
+    assert refused is not None and refused.name == "corp" and refused.token_id
+    assert SSO_ACCESS_TOKEN not in repr(refused)  # a fingerprint, not the token
+
+    assert sso.ensure_credentials("dev", allow_browser=True) == "valid"  # unchanged default
+    with pytest.raises(BrowserNeeded) as caught:
+        sso.ensure_credentials("dev", allow_browser=False, force_sign_in=True)
+    assert caught.value.title == ("the SSO portal refused session corp (profile dev) (signed"
+                                  " out or revoked): a sign-in is needed")
+    assert fake.sso_logins == []
+
+    assert sso.ensure_credentials("dev", allow_browser=True, force_sign_in=True,
+                                  refused_token_id=refused.token_id) == "signed-in"
+    # dev-admin was refused with the same old token: the session is already renewed
+    assert sso.ensure_credentials("dev-admin", allow_browser=True, force_sign_in=True,
+                                  refused_token_id=refused.token_id) == "valid"
+    assert fake.sso_logins == [["sso", "login", "--profile", "dev"]]
+    assert sso.cached_session("dev").token_id != refused.token_id
+    figures.add("fault cases passed")
+
+
+def test_force_sign_in_refreshes_silently_when_the_refresh_token_works(corp_home,
+                                                                       sso_service):
+    corp_home.sso_token("corp", SSO_START_URL, in_(240), refresh=True)
+    assert sso.ensure_credentials("dev", allow_browser=False, force_sign_in=True) == \
+        "refreshed"
+    assert sso_service.calls["CreateToken:refresh_token"] == 1
+
+
 def test_no_sso_session_at_all_is_explained(corp_home, sso_service):
     answer, _ = run_python(corp_home, RESOLVE_CREDENTIALS, "dev", **sso_service.env())
     assert answer["ok"] is False

@@ -15,7 +15,9 @@ Switches on ``endpoint.switches``: ``refresh_accepted`` (False: InvalidGrantExce
 ``pending_polls`` (the device code grant answers AuthorizationPendingException that many
 times, then approves), ``slow_down_polls``, ``deny_device`` (AccessDeniedException),
 ``never_approve`` (pending forever), ``strict_tokens`` (only tokens this endpoint issued
-are accepted; otherwise any non-empty token is). ``calls`` counts calls per operation;
+are accepted; otherwise any non-empty token is). ``endpoint.revoke(token)``: the portal
+answers 401 to that access token from now on (signed out elsewhere, revoked by an admin),
+whatever its expiry says. ``calls`` counts calls per operation;
 ``issued_secrets`` lists every token and key handed out (for leak scans).
 """
 
@@ -64,6 +66,7 @@ class _State:
     devices: dict[str, _Device] = field(default_factory=dict)
     access_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
+    revoked_tokens: set[str] = field(default_factory=set)
     issued_secrets: list[str] = field(default_factory=list)
     role_requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,6 +105,11 @@ class SsoEndpoint:
     def role_requests(self) -> list[tuple[str, str]]:
         with self.state.lock:
             return list(self.state.role_requests)
+
+    def revoke(self, access_token: str) -> None:
+        """GetRoleCredentials answers 401 UnauthorizedException to this token from now on."""
+        with self.state.lock:
+            self.state.revoked_tokens.add(access_token)
 
     def env(self) -> dict[str, str]:
         return {"AWS_ENDPOINT_URL_SSO": self.url, "AWS_ENDPOINT_URL_SSO_OIDC": self.url}
@@ -183,7 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         switches = self.state.switches
         with self.state.lock:
             known = token in self.state.access_tokens
-        if switches.portal_unauthorized or not token or (switches.strict_tokens and not known):
+            revoked = token in self.state.revoked_tokens
+        if (switches.portal_unauthorized or not token or revoked
+                or (switches.strict_tokens and not known)):
             self._error(401, "UnauthorizedException", "Session token not found or invalid")
             return
         account = query.get("account_id", [""])[0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tray_app.logs import register_secret
-from tray_app.renew.errors import RenewError
+from tray_app.renew.errors import RenewError, SsoSessionRefused
 from tray_app.renew.plan import profile_label
 from tray_app.tokens import TokenError, decode_docker_auth, ecr_password_expiry
 
@@ -103,7 +103,7 @@ def _client_error(error, profile: str | None, service: str, region: str) -> Rene
                           "renew them: `aws sso login` for SSO profiles, else"
                           " `aws configure`")
     if code == "UnauthorizedException":  # sso:GetRoleCredentials answered 401
-        return RenewError(f"the SSO portal rejected the session of {who} (401)",
+        return SsoSessionRefused(f"the SSO portal rejected the session of {who} (401)",
                           "sign in again: `ecr-token-tray login` opens the browser")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return RenewError(f"{operation} failed for {who} in {region}: {code or 'error'}"

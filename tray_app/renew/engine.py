@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus
@@ -25,6 +26,9 @@ from tray_app.settings import Paths
 from tray_app.sources.docker_config import ECR_LOGIN
 from tray_app.statefile import RecordedLogin, record_logins
 from tray_app.timeutil import format_time_left, iso_utc, utc_now
+
+if TYPE_CHECKING:
+    from tray_app.renew.sso import CachedSession
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,8 @@ class _Run:
         self._profile_locks: dict[str | None, threading.Lock] = {}
         self._lock = threading.Lock()
         self._recorded: list[RecordedLogin] = []
+        self._session_locks: dict[str, threading.Lock] = {}  # SSO sessions renewed after a 401
+        self._signed_in_sessions: set[str] = set()  # SSO sessions this run signed in to
 
     def group(self, group: TokenGroup) -> list[RegistryOutcome]:
         """One (profile, service, region): credentials, one token, then every row."""
@@ -127,15 +133,73 @@ class _Run:
         if time.monotonic() >= self.deadline:
             return [_failed(row, group.profile, "the run's overall timeout passed - try again")
                     for row in group.rows]
+        token = self._token(group)
+        if isinstance(token, _Skip):
+            return [_outcome(row, group.profile, "skipped", None, False,
+                             f"skipped - {token.reason}") for row in group.rows]
+        if isinstance(token, TrayAppError):
+            return [_failed(row, group.profile, str(token)) for row in group.rows]
+        return [self.row(row, group.profile, token) for row in group.rows]
+
+    def _token(self, group: TokenGroup) -> EcrToken | TrayAppError | _Skip:
+        """One GetAuthorizationToken; when the SSO portal refuses a token the cache calls
+        valid, renew the session once (forced) and ask once more - never a loop."""
+        from tray_app.renew import sso
         from tray_app.renew.ecr import get_token
 
         self.progress(f"getting an ECR token for {profile_label(group.profile)}"
                       f" in {group.region}")
+        seen = sso.cached_session(group.profile)  # which SSO token this call will use
         try:
-            token = get_token(group.profile, group.service, group.region)
+            return get_token(group.profile, group.service, group.region)
+        except BrowserNeeded as refused:  # SSO portal 401, or no usable SSO token after all
+            if seen is None:
+                return refused
+            log.info("SSO token of %s refused (%s); renewing the session once",
+                     profile_label(group.profile), type(refused).__name__)
+            renewed = self.renew_refused_session(group.profile, seen, refused)
         except TrayAppError as error:
-            return [_failed(row, group.profile, str(error)) for row in group.rows]
-        return [self.row(row, group.profile, token) for row in group.rows]
+            return error
+        if not isinstance(renewed, str):
+            return renewed
+        if time.monotonic() >= self.deadline:
+            return RenewError("the run's overall timeout passed", "try again")
+        self.progress(f"getting an ECR token for {profile_label(group.profile)}"
+                      f" in {group.region} again")
+        try:
+            return get_token(group.profile, group.service, group.region)
+        except TrayAppError as error:
+            return error
+
+    def renew_refused_session(self, profile: str | None, seen: CachedSession,
+                              refused: BrowserNeeded) -> str | TrayAppError | _Skip:
+        """sso.ensure_credentials(force_sign_in=True), at most one browser sign-in per SSO
+        session per run: groups waiting here find the session renewed and just retry."""
+        from tray_app.renew import sso
+
+        with self._lock:
+            lock = self._session_locks.setdefault(seen.key, threading.Lock())
+        with lock:
+            with self._lock:
+                signed_in_before = seen.key in self._signed_in_sessions
+            remaining = max(1.0, self.deadline - time.monotonic())
+            try:
+                done = sso.ensure_credentials(
+                    profile, allow_browser=self.options.allow_browser and not signed_in_before,
+                    no_browser=self.options.no_browser, timeout=remaining,
+                    progress=self.progress, force_sign_in=True,
+                    refused_token_id=seen.token_id)
+            except BrowserNeeded as error:
+                if signed_in_before and self.options.allow_browser:
+                    return RenewError(f"{refused.title}, even after signing in", refused.hint)
+                return _Skip(str(error))
+            except TrayAppError as error:
+                return error
+            if done == "signed-in":
+                with self._lock:
+                    self._signed_in_sessions.add(seen.key)
+            log.info("credentials for %s after the refusal: %s", profile_label(profile), done)
+            return done
 
     def credentials(self, profile: str | None) -> str | TrayAppError:
         """sso.ensure_credentials once per profile per run (later groups reuse the answer)."""
@@ -144,7 +208,17 @@ class _Run:
         with lock:
             if profile not in self._credentials:
                 self._credentials[profile] = self._ensure(profile)
+                if self._credentials[profile] == "signed-in":
+                    self._note_sign_in(profile)
             return self._credentials[profile]
+
+    def _note_sign_in(self, profile: str | None) -> None:
+        from tray_app.renew import sso
+
+        session = sso.cached_session(profile)
+        if session is not None:
+            with self._lock:
+                self._signed_in_sessions.add(session.key)
 
     def _ensure(self, profile: str | None) -> str | TrayAppError:
         from tray_app.renew import sso
@@ -197,6 +271,13 @@ class _Run:
         except (TrayAppError, OSError) as error:  # the logins themselves are done
             log.warning("could not record login expiries in %s: %s", self.paths.state_dir,
                         error)
+
+
+@dataclass(frozen=True)
+class _Skip:
+    """Only a browser sign-in would help, and this run may not open one."""
+
+    reason: str
 
 
 def _outcome(row: RegistryStatus, profile: str | None, result: str,

@@ -15,3 +15,7 @@ class BrowserNeeded(RenewError):
 
 class SsoLoginFailed(RenewError):
     """`aws sso login` (or the native device flow) was cancelled, timed out or failed."""
+
+
+class SsoSessionRefused(BrowserNeeded):
+    """The SSO portal refused a token the cache calls valid (signed out elsewhere, revoked)."""

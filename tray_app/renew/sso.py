@@ -36,7 +36,7 @@ from pathlib import Path
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file, write_atomic
 from tray_app.logs import redact, register_secret
-from tray_app.renew.errors import BrowserNeeded, RenewError, SsoLoginFailed
+from tray_app.renew.errors import BrowserNeeded, RenewError, SsoLoginFailed, SsoSessionRefused
 from tray_app.settings import Paths
 from tray_app.sources.aws_config import (
     AwsConfig,
@@ -79,19 +79,53 @@ _session_locks: dict[str, threading.Lock] = {}
 # Public interface (see notes/interfaces.md)
 # --------------------------------------------------------------------------------------
 def ensure_credentials(profile: str | None, *, allow_browser: bool, no_browser: bool = False,
-                       timeout: float = 600.0, progress: Progress | None = None) -> str:
+                       timeout: float = 600.0, progress: Progress | None = None,
+                       force_sign_in: bool = False, refused_token_id: str | None = None) -> str:
     """Make the profile's AWS credentials usable, without a browser when possible.
 
     Returns "not-sso", "valid", "refreshed" or "signed-in". Raises BrowserNeeded,
-    SsoLoginFailed or RenewError (messages name the session and profile)."""
+    SsoLoginFailed or RenewError (messages name the session and profile).
+
+    ``force_sign_in``: the SSO portal refused the cached token although its ``expiresAt``
+    says it is good (signed out elsewhere, revoked): do not trust it; refresh silently when
+    possible, else sign in in the browser (BrowserNeeded when not allowed). When the cache
+    no longer holds the refused token (``refused_token_id`` from :func:`cached_session`;
+    default: the token cached at this call) someone renewed it meanwhile: "valid"."""
     paths = Paths.from_env()
     config = _load_config(paths)
     name = profile_name(profile)
     target = _target_for_profile(config, name)
     if target is None:
         return "not-sso"
+    refused = None
+    if force_sign_in:
+        refused = refused_token_id or _token_id(paths, target.session) or _NO_TOKEN
     return _ensure(paths, target, allow_browser=allow_browser, no_browser=no_browser,
-                   timeout=timeout, progress=progress or _default_progress)
+                   timeout=timeout, progress=progress or _default_progress, refused=refused)
+
+
+@dataclass(frozen=True)
+class CachedSession:
+    """The SSO session behind a profile and a fingerprint of its cached access token."""
+
+    key: str  # the AWS CLI's cache key of the session (same session, same key)
+    name: str
+    token_id: str | None  # sha256 prefix of the cached access token (never the token)
+
+
+def cached_session(profile: str | None) -> CachedSession | None:
+    """Local files only: the profile's SSO session and which access token the cache holds
+    now. None: not an SSO profile, or the config is unreadable."""
+    paths = Paths.from_env()
+    try:
+        config = load_aws_config(paths.aws_config)
+        target = _target_for_profile(config, profile_name(profile))
+    except (SourceError, RenewError):
+        return None
+    if target is None:
+        return None
+    session = target.session
+    return CachedSession(session.cache_key, session.name, _token_id(paths, session))
 
 
 def sign_in(session_name: str, *, no_browser: bool = False, timeout: float = 600.0,
@@ -129,7 +163,7 @@ def explain_sso_error(error: BaseException, profile: str | None) -> RenewError |
 
     name = profile_name(profile)
     if isinstance(error, botocore_errors.UnauthorizedSSOTokenError):
-        return BrowserNeeded(f"the SSO portal refused the session of profile {name} (401:"
+        return SsoSessionRefused(f"the SSO portal refused the session of profile {name} (401:"
                              " signed out or revoked)",
                              f"run `ecr-token-tray login --profile {name}` to sign in again")
     if isinstance(error, botocore_errors.TokenRetrievalError | botocore_errors.SSOTokenLoadError):
@@ -258,6 +292,17 @@ def _read_state(paths: Paths, session: SsoSessionConfig) -> _State:
                   token.registration_expires_at)
 
 
+_NO_TOKEN = "none"  # the id of "no token cached" (a refused session with no cache file)
+
+
+def _token_id(paths: Paths, session: SsoSessionConfig) -> str | None:
+    """Which access token the cache holds: a short sha256 (comparable, not the secret)."""
+    token = _read_token_document(paths, session).get("accessToken")
+    if not isinstance(token, str) or not token:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 def _token_path(paths: Paths, session: SsoSessionConfig) -> Path:
     return paths.sso_cache_dir / f"{session.cache_key}.json"
 
@@ -300,32 +345,42 @@ def _cache_time(moment: datetime) -> str:
 # The flow
 # --------------------------------------------------------------------------------------
 def _ensure(paths: Paths, target: _Target, *, allow_browser: bool, no_browser: bool,
-            timeout: float, progress: Progress) -> str:
+            timeout: float, progress: Progress, refused: str | None = None) -> str:
+    """``refused``: id of a cached token the SSO portal rejected (the cache cannot be
+    trusted while it still holds that token)."""
+    def trusted() -> bool:  # the cache no longer holds the refused token
+        return refused is None or _token_id(paths, target.session) not in (refused, None)
+
     now = datetime.now(UTC)
-    if _read_state(paths, target.session).fresh(now):
+    if refused is None and _read_state(paths, target.session).fresh(now):
         return "valid"
     deadline = time.monotonic() + timeout
     with _session_lock(paths, target, deadline):
         state = _read_state(paths, target.session)  # someone may have signed in meanwhile
         now = datetime.now(UTC)
-        if state.fresh(now):
+        if state.fresh(now) and trusted():
             return "valid"
-        refused: RenewError | None = None
+        declined: RenewError | None = None
         if state.refreshable(now):
             progress(f"Renewing the SSO session {target.session.name} silently...")
             try:
                 _refresh(paths, target)
                 return "refreshed"
             except _RefreshRefused as error:
-                refused = error.reason
+                declined = error.reason
             except RenewError:
-                if state.usable(now):
+                if state.usable(now) and trusted():
                     return "valid"  # offline, but the token still works for a while
                 raise
         if not allow_browser:
-            if state.usable(now):
+            if state.usable(now) and trusted():
                 return "valid"
-            raise refused or BrowserNeeded(
+            if refused is not None:
+                raise BrowserNeeded(
+                    f"the SSO portal refused {target.label} (signed out or revoked):"
+                    " a sign-in is needed",
+                    "run `ecr-token-tray login` (or click Sign in) to sign in in the browser")
+            raise declined or BrowserNeeded(
                 f"SSO {target.label} has expired and cannot be renewed without signing in",
                 "run `ecr-token-tray login` (or click Sign in) to sign in in the browser")
         _browser_sign_in(paths, target, no_browser=no_browser,
