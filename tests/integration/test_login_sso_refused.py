@@ -9,9 +9,7 @@ the local sso/sso-oidc (AWS_ENDPOINT_URL_SSO*) and the stand-in `aws` v2 on PATH
 
 from __future__ import annotations
 
-import json
 import shutil
-import threading
 
 import pytest
 
@@ -25,7 +23,7 @@ from tests.builders import (
     host,
     in_,
 )
-from tests.integration.sso_support import token_document
+from tests.integration.sso_support import run_python, token_document
 from tests.integration.test_login_docker import registry_answer, stored_auths
 
 pytestmark = [pytest.mark.docker,
@@ -121,33 +119,41 @@ def test_a_portal_that_refuses_even_the_new_sign_in_is_not_asked_again(
     assert sso_service.calls["GetRoleCredentials"] == 6
 
 
+# The engine as automatic renewal calls it, in a fresh interpreter: botocore fixes its SSO
+# token cache folder (~/.aws/sso/cache) when it is first imported, so in this test process it
+# could still point at an earlier test's HOME.
+RENEW_WITHOUT_BROWSER = """
+import json
+from tray_app.renew.engine import LoginOptions, renew
+from tray_app.settings import Paths, Settings
+from tray_app.snapshot import take_snapshot
+paths = Paths.from_env()
+rows = take_snapshot(paths, Settings.load(paths.config_file)).registries
+report = renew(rows, LoginOptions(allow_browser=False))
+print(json.dumps({"ok": report.ok, "outcomes": [
+    {"host": o.host, "result": o.result, "message": o.message} for o in report.outcomes]}))
+"""
+
+
 def test_automatic_renewal_skips_a_revoked_session_saying_a_sign_in_is_needed(
         revoked_home, ecr_lab, sso_service, fake_aws):
-    from tray_app.renew.engine import LoginOptions, renew
-    from tray_app.settings import Paths, Settings
-    from tray_app.snapshot import take_snapshot
-
     home = revoked_home
     home.sso_token("corp", SSO_START_URL, in_(240), refresh=False)
     before = home.docker_config_path.read_bytes()
-    paths = Paths.from_env()
-    rows = take_snapshot(paths, Settings.load(paths.config_file)).registries
 
-    report = renew(rows, LoginOptions(allow_browser=False))
-    for thread in threading.enumerate():  # the engine's pool does not wait for its threads
-        if thread.name.startswith("renew"):
-            thread.join(60)
+    report, child = run_python(home, RENEW_WITHOUT_BROWSER, timeout=120)
 
     assert fake_aws.sso_logins == []
-    assert not report.ok
-    outcomes = {o.host: o for o in report.outcomes}
+    assert report["ok"] is False
+    outcomes = {o["host"]: o for o in report["outcomes"]}
     assert set(outcomes) == set(ALL_HOSTS)
     for outcome in outcomes.values():
-        assert outcome.result == "skipped", outcome.message
-        assert "the SSO portal refused session corp" in outcome.message
-        assert "a sign-in is needed" in outcome.message
+        assert outcome["result"] == "skipped", outcome["message"]
+        assert "the SSO portal refused session corp" in outcome["message"]
+        assert "a sign-in is needed" in outcome["message"]
+    assert sso_service.calls["GetRoleCredentials"] == 3  # each group asked once, no retry
     assert home.docker_config_path.read_bytes() == before
     assert token_document(home, "corp")["accessToken"] == SSO_ACCESS_TOKEN  # not touched
-    hits = secrets_seen({"messages": json.dumps([o.message for o in report.outcomes])},
+    hits = secrets_seen({"stdout": child.stdout, "stderr": child.stderr},
                         sso_service.issued_secrets, [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN])
     assert hits == []
