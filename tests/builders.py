@@ -50,6 +50,19 @@ region = us-west-2
 region = us-east-1
 """
 
+# Only the dev profile and its session (no registration scopes): one SSO login, one account.
+SSO_DEV_CONFIG = f"""\
+[profile dev]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Developer
+region = eu-central-1
+
+[sso-session corp]
+sso_start_url = {SSO_START_URL}
+sso_region = eu-west-1
+"""
+
 
 def in_(minutes: float) -> datetime:
     """A moment ``minutes`` from now (negative: in the past), whole seconds, UTC."""
@@ -70,6 +83,11 @@ def docker_auth(expires_in_minutes: float | None, payload: str = "cGF5bG9hZA==")
 
 def host(account: str = "111111111111", region: str = "eu-central-1") -> str:
     return f"{account}.dkr.ecr.{region}.amazonaws.com"
+
+
+# The registries of the dev and ops profiles' accounts.
+DEV_REGISTRY = host("222222222222", "eu-central-1")
+OPS_REGISTRY = host("333333333333", "us-west-2")
 
 
 @dataclass

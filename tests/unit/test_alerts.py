@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import host, in_
+from tests.builders import DEV_REGISTRY, OPS_REGISTRY, SSO_DEV_CONFIG, host, in_
 from tests.loop_support import FakeClock, RecordingNotifier
 from tray_app.alerts import plan_alerts
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state, tray_state_path
@@ -17,20 +17,8 @@ from tray_app.snapshot import take_snapshot
 from tray_app.tokens import make_authorization_token, make_ecr_password
 from tray_app.ui.loop import TrayLoop
 
-DEV = host("222222222222", "eu-central-1")
-OPS = host("333333333333", "us-west-2")
-SSO_CONFIG = """\
-[profile dev]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Developer
-region = eu-central-1
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-sso_registration_scopes = sso:account:access
-"""
+# The dev-only config plus registration scopes.
+SSO_CONFIG = SSO_DEV_CONFIG + "sso_registration_scopes = sso:account:access\n"
 
 
 def auth_expiring_at(expiry) -> dict:
@@ -58,7 +46,7 @@ def expiry():
 
 @pytest.fixture
 def one_login(home, expiry):
-    home.docker_config({DEV: auth_expiring_at(expiry)})
+    home.docker_config({DEV_REGISTRY: auth_expiring_at(expiry)})
     return expiry
 
 
@@ -82,14 +70,15 @@ def test_a_renewed_login_alerts_again(home, one_login):
     rules, expiry = Rules(), one_login
     assert rules.at(expiry - timedelta(minutes=10)) is not None
     renewed = expiry + timedelta(hours=11)
-    home.docker_config({DEV: auth_expiring_at(renewed)})
+    home.docker_config({DEV_REGISTRY: auth_expiring_at(renewed)})
     assert rules.at(expiry - timedelta(minutes=9)) is None
     assert "ends in 60 min" in rules.at(renewed - timedelta(minutes=60)).title
 
 
 def test_several_due_together_make_one_notification(home, expiry):
-    home.docker_config({DEV: auth_expiring_at(expiry), OPS: auth_expiring_at(expiry)})
-    home.podman_auth({DEV: auth_expiring_at(expiry)})
+    home.docker_config({DEV_REGISTRY: auth_expiring_at(expiry),
+                        OPS_REGISTRY: auth_expiring_at(expiry)})
+    home.podman_auth({DEV_REGISTRY: auth_expiring_at(expiry)})
     rules = Rules()
     note = rules.at(expiry - timedelta(minutes=14))
     assert note.title == "3 ECR logins need attention"
@@ -121,7 +110,7 @@ def test_thresholds_come_from_the_config(home, one_login):
 def test_quiet_logins_are_neither_told_nor_marked(one_login):
     rules, expiry = Rules(), one_login
     moment = expiry - timedelta(minutes=50)
-    assert rules.at(moment, quiet={(DEV, "docker-config")}) is None
+    assert rules.at(moment, quiet={(DEV_REGISTRY, "docker-config")}) is None
     assert rules.sent == set()
     assert rules.at(moment) is not None  # once the silent renewal is over, it is told
 
@@ -157,7 +146,7 @@ def _no_expiry_auth() -> str:
 
 def test_no_secret_reaches_the_text(home, expiry):
     password = make_ecr_password(expiry, payload="c2VjcmV0LXBheWxvYWQtbm90LWZvci1leWVz")
-    home.docker_config({DEV: {"auth": make_authorization_token(password)}})
+    home.docker_config({DEV_REGISTRY: {"auth": make_authorization_token(password)}})
     home.aws_config(SSO_CONFIG)
     home.sso_token("corp", "https://corp.awsapps.com/start", expiry, refresh=False)
     note = Rules().at(expiry - timedelta(minutes=5))
@@ -188,7 +177,7 @@ def test_old_keys_are_forgotten_and_a_damaged_record_is_replaced(home, one_login
     tray_state_path(state_dir).write_text("{not json")
     assert load_tray_state(state_dir).sent_alerts == frozenset()
     expiry = one_login
-    stale = f"login|{DEV}|docker-config|2020-01-01T00:00:00Z|15"
+    stale = f"login|{DEV_REGISTRY}|docker-config|2020-01-01T00:00:00Z|15"
     state = TrayState(frozenset({stale})).with_sent({"sso|corp|" + _iso(expiry) + "|15"},
                                                     expiry)
     save_tray_state(state_dir, state)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import docker_auth, host, in_
+from tests.builders import DEV_REGISTRY, OPS_REGISTRY, SSO_DEV_CONFIG, docker_auth, host, in_
 from tests.loop_support import FakeClock, RecordingNotifier
 from tests.stand_ins.ecr_endpoint import unreachable_url
 from tray_app.alertstate import load_tray_state
@@ -35,20 +35,7 @@ def _import_dummy_pystray():
 
 
 pystray = _import_dummy_pystray()
-DEV = host("222222222222", "eu-central-1")
-OPS = host("333333333333", "us-west-2")
 OK = host("444444444444", "eu-west-1")
-SSO_CONFIG = """\
-[profile dev]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Developer
-region = eu-central-1
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-"""
 
 
 class Tray:
@@ -95,10 +82,11 @@ class Tray:
 @pytest.fixture
 def logins(home):
     home.app_config("[renew]\nautomatic = false\n")
-    home.docker_config({DEV: {"auth": docker_auth(45.5)}, OPS: {"auth": docker_auth(-125)},
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(45.5)},
+                        OPS_REGISTRY: {"auth": docker_auth(-125)},
                         OK: {"auth": docker_auth(540.5)}})
-    home.podman_auth({DEV: {"auth": docker_auth(300.5)}})
-    home.aws_config(SSO_CONFIG)
+    home.podman_auth({DEV_REGISTRY: {"auth": docker_auth(300.5)}})
+    home.aws_config(SSO_DEV_CONFIG)
     home.sso_token("corp", "https://corp.awsapps.com/start", in_(200.5), refresh=False)
     return home
 
@@ -217,9 +205,9 @@ def test_a_click_may_open_the_browser_sign_in_because_the_user_asked(home, fake_
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", unreachable_url())
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     home.app_config("[renew]\nautomatic = false\n")
-    home.aws_config(SSO_CONFIG)
+    home.aws_config(SSO_DEV_CONFIG)
     home.sso_token("corp", "https://corp.awsapps.com/start", in_(-30), refresh=False)
-    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(40.5)}})
     tray = Tray()
     tray.click("222222222222 eu-central-1 - 40m left")
     tray.loop.join_worker(timeout=120)

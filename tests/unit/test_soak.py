@@ -17,27 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests import figures
-from tests.builders import host
+from tests.builders import DEV_REGISTRY, OPS_REGISTRY, SSO_DEV_CONFIG, host
 from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
 from tray_app.settings import Paths
 from tray_app.tokens import make_authorization_token, make_ecr_password
 from tray_app.ui.loop import TrayLoop
 
-DEV = host("222222222222", "eu-central-1")
-OPS = host("333333333333", "us-west-2")
 LATER = host("444444444444", "eu-west-1")
 HELPED = host("555555555555", "eu-west-1")
-SSO_CONFIG = """\
-[profile dev]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Developer
-region = eu-central-1
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-"""
 HOUR = 3600
 MAX_GROWTH_BYTES = 256 * 1024
 
@@ -64,7 +51,7 @@ def test_24_hours_with_suspends_and_files_changing(home, monkeypatch):
     at = lambda hours: start + timedelta(hours=hours)  # noqa: E731  wall time from the start
 
     home.app_config("[renew]\nautomatic = false\n")  # renewals are the login tests' business
-    home.aws_config(SSO_CONFIG)
+    home.aws_config(SSO_DEV_CONFIG)
     calls = home.root / "helper-calls"
     helper_auth = json.dumps({"ServerURL": HELPED, "Username": "AWS",
                               "Secret": make_ecr_password(at(48), PAYLOAD)})
@@ -72,9 +59,9 @@ def test_24_hours_with_suspends_and_files_changing(home, monkeypatch):
                                    f"echo '{helper_auth}'\n")
     monkeypatch.setenv("PATH", home.path_with_bin)
 
-    docker = {DEV: auth_at(at(2)), LATER: auth_at(at(40))}
+    docker = {DEV_REGISTRY: auth_at(at(2)), LATER: auth_at(at(40))}
     home.docker_config(docker, credHelpers={HELPED: "soak"})
-    home.podman_auth({OPS: auth_at(at(6))})
+    home.podman_auth({OPS_REGISTRY: auth_at(at(6))})
     home.sso_token("corp", "https://corp.awsapps.com/start", at(8), refresh=False)
 
     clock = FakeClock(start)
@@ -93,14 +80,14 @@ def test_24_hours_with_suspends_and_files_changing(home, monkeypatch):
         home.docker_config(docker, credHelpers={HELPED: "soak"})
 
     def renew_dev() -> None:  # `docker login` in a terminal; wall is start+3h here
-        docker[DEV] = auth_at(at(3 + 12))
+        docker[DEV_REGISTRY] = auth_at(at(3 + 12))
         rewrite_docker()
 
     def sso_sign_in_elsewhere() -> None:  # wall start+9h
         home.sso_token("corp", "https://corp.awsapps.com/start", at(21), refresh=False)
 
     def podman_login() -> None:  # wall start+10h
-        home.podman_auth({OPS: auth_at(at(22))})
+        home.podman_auth({OPS_REGISTRY: auth_at(at(22))})
 
     damaged_podman = home.podman_auth_path.read_bytes
 

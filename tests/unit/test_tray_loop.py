@@ -12,13 +12,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import docker_auth, host, in_
+from tests.builders import DEV_REGISTRY, SSO_DEV_CONFIG, docker_auth, host, in_
 from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
 from tray_app.settings import Paths
 from tray_app.ui.instance import SingleInstance, lock_path
 from tray_app.ui.loop import TrayLoop
 
-DEV = host("222222222222", "eu-central-1")
 HELPED = host("555555555555", "eu-west-1")
 
 
@@ -52,7 +51,7 @@ def drive(loop: TrayLoop, clock: FakeClock, seconds: float, events=()) -> Script
 
 def test_idle_ticks_only_stat_files_and_recompute_once_a_minute(quiet_home):
     calls = counting_helper(quiet_home)
-    quiet_home.docker_config({DEV: {"auth": docker_auth(300)}},
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(300)}},
                              credHelpers={HELPED: "counting"})
     clock = FakeClock(in_(0))
     loop = TrayLoop(Paths.from_env(), RecordingNotifier(), clock=clock)
@@ -64,7 +63,7 @@ def test_idle_ticks_only_stat_files_and_recompute_once_a_minute(quiet_home):
 
 
 def test_a_login_made_elsewhere_is_seen_at_the_next_tick(quiet_home):
-    quiet_home.docker_config({DEV: {"auth": docker_auth(30)}})
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(30)}})
     clock = FakeClock(in_(0))
     seen = []
     loop = TrayLoop(Paths.from_env(), RecordingNotifier(), clock=clock,
@@ -72,7 +71,7 @@ def test_a_login_made_elsewhere_is_seen_at_the_next_tick(quiet_home):
     renewed_at = {}
 
     def docker_login_elsewhere():
-        quiet_home.docker_config({DEV: {"auth": docker_auth(720)}})
+        quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(720)}})
         renewed_at["t"] = clock.now
 
     drive(loop, clock, 30, events=[(10.5, docker_login_elsewhere)])
@@ -81,7 +80,7 @@ def test_a_login_made_elsewhere_is_seen_at_the_next_tick(quiet_home):
 
 
 def test_a_suspend_recomputes_at_once_and_sends_one_coalesced_alert(quiet_home):
-    quiet_home.docker_config({DEV: {"auth": docker_auth(70)},
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(70)},
                               host("333333333333", "us-west-2"): {"auth": docker_auth(75)}})
     clock = FakeClock(in_(0))
     notifier = RecordingNotifier()
@@ -96,7 +95,7 @@ def test_a_suspend_recomputes_at_once_and_sends_one_coalesced_alert(quiet_home):
 
 
 def test_a_clock_set_back_also_counts_as_a_jump(quiet_home):
-    quiet_home.docker_config({DEV: {"auth": docker_auth(300)}})
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(300)}})
     clock = FakeClock(in_(0))
     loop = TrayLoop(Paths.from_env(), RecordingNotifier(), clock=clock)
     drive(loop, clock, 10, events=[(5, lambda: clock.suspend(-600))])
@@ -104,7 +103,7 @@ def test_a_clock_set_back_also_counts_as_a_jump(quiet_home):
 
 
 def test_the_loop_leaves_no_threads_behind(quiet_home):
-    quiet_home.docker_config({DEV: {"auth": docker_auth(300)}})
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(300)}})
     before = set(threading.enumerate())
     clock = FakeClock(in_(0))
     loop = TrayLoop(Paths.from_env(), RecordingNotifier(), clock=clock)
@@ -116,7 +115,7 @@ def test_the_loop_leaves_no_threads_behind(quiet_home):
 
 
 def test_real_event_wait_wakes_early_on_nudge_and_stops(quiet_home):
-    quiet_home.docker_config({DEV: {"auth": docker_auth(300)}})
+    quiet_home.docker_config({DEV_REGISTRY: {"auth": docker_auth(300)}})
     loop = TrayLoop(Paths.from_env(), RecordingNotifier(), poll_seconds=3600)
     runner = threading.Thread(target=loop.run)
     runner.start()
@@ -164,7 +163,7 @@ def test_a_display_that_does_not_answer_gives_one_line_not_an_xlib_traceback(hom
 
 def test_watch_once_prints_the_table_and_the_alert(home):
     home.app_config("[renew]\nautomatic = false\n")
-    home.docker_config({DEV: {"auth": docker_auth(10.5)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(10.5)}})
     result = home.run_cli("watch", "--once", "--no-notify")
     assert result.returncode == 0, result.stderr
     assert "!! ECR login 222222222222 eu-central-1 ends in 10 min" in result.stdout
@@ -177,7 +176,7 @@ def test_watch_once_prints_the_table_and_the_alert(home):
 
 def test_watch_exits_cleanly_on_ctrl_c(home):
     home.app_config("[renew]\nautomatic = false\n")
-    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(300)}})
     child = subprocess.Popen([sys.executable, "-m", "tray_app", "watch", "--no-notify"],
                              env=home.full_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -196,23 +195,10 @@ def test_watch_exits_cleanly_on_ctrl_c(home):
 
 # -- automatic renewal -------------------------------------------------------------------------
 
-SSO_DEV = """\
-[profile dev]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Developer
-region = eu-central-1
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-"""
-
-
 def test_when_only_a_browser_would_help_it_notifies_and_opens_nothing(home, fake_aws):
-    home.aws_config(SSO_DEV)
+    home.aws_config(SSO_DEV_CONFIG)
     home.sso_token("corp", "https://corp.awsapps.com/start", in_(-30), refresh=False)
-    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(40.5)}})
     notifier = RecordingNotifier()
     loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
     assert loop.auto_renew
@@ -234,7 +220,7 @@ def test_a_failed_automatic_renewal_is_notified_with_its_reason_then_alerts_foll
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLELOOPTEST1")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "loopTestSecretKeyExample000000000000000000")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    home.docker_config({DEV: {"auth": docker_auth(40.5)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(40.5)}})
     notifier = RecordingNotifier()
     loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
     loop.step()
@@ -256,7 +242,7 @@ def test_watch_on_a_terminal_redraws_and_keeps_alerts_under_the_table(home):
     import pty
 
     home.app_config("[renew]\nautomatic = false\n")
-    home.docker_config({DEV: {"auth": docker_auth(10.5)}})
+    home.docker_config({DEV_REGISTRY: {"auth": docker_auth(10.5)}})
     controller, terminal = pty.openpty()
     child = subprocess.Popen([sys.executable, "-m", "tray_app", "watch", "--no-notify"],
                              env=home.full_env(), stdin=terminal, stdout=terminal,
