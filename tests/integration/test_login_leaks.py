@@ -19,27 +19,12 @@ from tests.builders import (
     host,
     in_,
 )
+from tests.integration.leak_support import recording_wrappers, scannable, secret_hits
 from tests.stand_ins.registry import EcrLab
 
 pytestmark = [pytest.mark.docker,
               pytest.mark.skipif(shutil.which("docker") is None or shutil.which("podman") is None,
                                  reason="needs the docker and podman CLIs")]
-
-
-def recording_wrappers(folder: Path, argv_log: Path, *tools: str) -> Path:
-    """``folder/<tool>`` scripts that log their argv (one JSON list per line), then exec the
-    real tool: what any child of the app was told on its command line."""
-    folder.mkdir(parents=True)
-    for tool in tools:
-        real = shutil.which(tool)
-        script = folder / tool
-        script.write_text(
-            "#!/bin/sh\n"
-            f"python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' {tool} \"$@\""
-            f" >> '{argv_log}'\n"
-            f"exec '{real}' \"$@\"\n")
-        script.chmod(0o755)
-    return folder
 
 
 def test_a_debug_login_run_leaks_no_secret(home, ecr_lab, sso_service, fake_aws, tmp_path):
@@ -76,13 +61,12 @@ def test_a_debug_login_run_leaks_no_secret(home, ecr_lab, sso_service, fake_aws,
         "aws argv": fake_aws.argv_log.read_text() if fake_aws.argv_log.exists() else "",
         **{f"log {p.name}": p.read_text() for p in logs},
     }
-    secrets = {s for s in ecr_lab.secrets() + sso_service.issued_secrets
-               + [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN] if len(s) >= 8}
+    secrets = scannable(ecr_lab.secrets(), sso_service.issued_secrets,
+                        [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN])
     assert len(ecr_lab.issuer.passwords) == 2  # the two regions that answered
     assert sso_service.calls["CreateToken:refresh_token"] == 1  # silent SSO refresh ran
     assert sso_service.calls["GetRoleCredentials"] >= 1
-    hits = [(where, secret[:6]) for where, text in haystacks.items() for secret in secrets
-            if secret in text]
+    hits = secret_hits(haystacks, secrets)
     figures.record("login secrets scanned", len(secrets))
     figures.record("login secrets found", len(hits))
     assert hits == []

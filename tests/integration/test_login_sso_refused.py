@@ -23,6 +23,7 @@ from tests.builders import (
     host,
     in_,
 )
+from tests.integration.leak_support import scannable, secret_hits
 from tests.integration.sso_support import run_python, token_document
 from tests.integration.test_login_docker import registry_answer, stored_auths
 
@@ -50,12 +51,6 @@ def revoked_home(home, ecr_lab, sso_service, fake_aws):
     return home
 
 
-def secrets_seen(texts: dict[str, str], *secret_lists) -> list[tuple[str, str]]:
-    secrets = {s for values in secret_lists for s in values if len(s) >= 8}
-    return [(where, secret[:6]) for where, text in texts.items() for secret in secrets
-            if secret in text]
-
-
 def test_a_revoked_session_signs_in_once_and_every_registry_works(revoked_home, ecr_lab,
                                                                   sso_service, fake_aws):
     home = revoked_home
@@ -76,10 +71,10 @@ def test_a_revoked_session_signs_in_once_and_every_registry_works(revoked_home, 
     new_token = token_document(home, "corp")["accessToken"]
     assert new_token != SSO_ACCESS_TOKEN and new_token in sso_service.issued_secrets
     assert ecr_lab.endpoint.token_calls() == 3  # refused calls never reached ECR
-    hits = secrets_seen({"stdout": result.stdout, "stderr": result.stderr,
-                         "aws argv": fake_aws.argv_log.read_text()},
-                        ecr_lab.secrets(), sso_service.issued_secrets,
-                        [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN])
+    hits = secret_hits({"stdout": result.stdout, "stderr": result.stderr,
+                        "aws argv": fake_aws.argv_log.read_text()},
+                       scannable(ecr_lab.secrets(), sso_service.issued_secrets,
+                                 [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN]))
     figures.record("revoked-session login secrets found", len(hits))
     assert hits == []
 
@@ -154,6 +149,6 @@ def test_automatic_renewal_skips_a_revoked_session_saying_a_sign_in_is_needed(
     assert sso_service.calls["GetRoleCredentials"] == 3  # each group asked once, no retry
     assert home.docker_config_path.read_bytes() == before
     assert token_document(home, "corp")["accessToken"] == SSO_ACCESS_TOKEN  # not touched
-    hits = secrets_seen({"stdout": child.stdout, "stderr": child.stderr},
-                        sso_service.issued_secrets, [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN])
+    hits = secret_hits({"stdout": child.stdout, "stderr": child.stderr},
+                       scannable(sso_service.issued_secrets, [SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN]))
     assert hits == []
