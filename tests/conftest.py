@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.builders import FakeHome
@@ -62,6 +64,20 @@ def ecr_lab(home, test_ca, monkeypatch):
             home.env[name] = value
         yield lab
 
+
+
+@pytest.fixture
+def app_logging_restored():
+    """setup_logging configures the process-wide "tray_app" logger: leave it as found."""
+    root = logging.getLogger("tray_app")
+    before = (list(root.handlers), root.level)
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    for handler in before[0]:
+        root.addHandler(handler)
+    root.setLevel(before[1])
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print the figures tests recorded with tests/figures.py (bad inputs tried/passed...)."""

@@ -37,6 +37,7 @@ from tests.builders import (
     host,
     in_,
 )
+from tests.integration.leak_support import recording_wrappers, scannable, secret_hits
 from tests.stand_ins.registry import EcrLab
 from tray_app.tokens import make_authorization_token
 
@@ -49,22 +50,6 @@ DEV_HOST = host("222222222222", "eu-central-1")
 OPS_HOST = host("333333333333", "us-west-2")
 DENIED_HOST = host("555555555555", "ap-south-1")
 LATE_HOST = host("444444444444", "us-west-2")  # added after the login: renewed by `watch`
-
-
-def recording_wrappers(folder: Path, argv_log: Path, search_path: str, *tools: str) -> None:
-    """``folder/<tool>``: append argv (a JSON list) to ``argv_log``, then exec the tool found
-    on ``search_path`` (the real binary, or a stand-in)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for tool in tools:
-        real = shutil.which(tool, path=search_path)
-        assert real, f"{tool} not found"
-        script = folder / tool
-        script.write_text(
-            "#!/bin/sh\n"
-            f"'{sys.executable}' -c 'import json,sys; print(json.dumps(sys.argv[1:]))'"
-            f" {tool} \"$@\" >> '{argv_log}'\n"
-            f"exec '{real}' \"$@\"\n")
-        script.chmod(0o755)
 
 
 def recording_notify_send(folder: Path, record: Path) -> None:
@@ -103,24 +88,10 @@ def secrets_in_stores(home) -> set[str]:
 
 def scan(places: dict[str, str], secrets: set[str]) -> list[tuple[str, str]]:
     """(place, first 6 characters of the secret) for every hit; AWS key ids by shape too."""
-    hits = [(place, secret[:6]) for place, text in places.items() for secret in secrets
-            if secret in text]
+    hits = secret_hits(places, secrets)
     hits += [(place, match[:6]) for place, text in places.items()
              for match in KEY_ID.findall(text)]
     return hits
-
-
-@pytest.fixture
-def app_logging_restored():
-    root = logging.getLogger("tray_app")
-    before = (list(root.handlers), root.level)
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in before[0]:
-        root.addHandler(handler)
-    root.setLevel(before[1])
 
 
 def test_the_whole_flow_at_debug_level_leaks_no_secret(home, ecr_lab, sso_service, fake_aws,
@@ -148,7 +119,7 @@ def test_the_whole_flow_at_debug_level_leaks_no_secret(home, ecr_lab, sso_servic
     argv_log, notify_log = tmp_path / "argv.jsonl", tmp_path / "notifications.jsonl"
     wrappers = tmp_path / "wrappers"
     tools_path = fake_aws.path_with_fake_first()
-    recording_wrappers(wrappers, argv_log, tools_path, "docker", "podman", "aws")
+    recording_wrappers(wrappers, argv_log, "docker", "podman", "aws", search_path=tools_path)
     recording_notify_send(wrappers, notify_log)
     path = f"{wrappers}:{tools_path}"
     home.env.update(PATH=path, DBUS_SESSION_BUS_ADDRESS=f"unix:path={tmp_path / 'no-bus'}")
@@ -224,7 +195,7 @@ def test_the_whole_flow_at_debug_level_leaks_no_secret(home, ecr_lab, sso_servic
     secrets |= {SSO_ACCESS_TOKEN, SSO_REFRESH_TOKEN, "client-secret-example"}
     secrets |= set(old_passwords) | {make_authorization_token(p) for p in old_passwords}
     secrets |= secrets_in_stores(home)
-    secrets = {s for s in secrets if len(s) >= 8}
+    secrets = scannable(secrets)
     assert len(ecr_lab.issuer.passwords) >= 3 and len(sso_service.issued_secrets) >= 4
 
     places: dict[str, str] = {}

@@ -27,20 +27,8 @@ from tray_app.settings import Paths
 from tray_app.tokens import make_authorization_token
 
 log = logging.getLogger("tray_app.test_logs")
-
-
-@pytest.fixture(autouse=True)
-def fresh_logger():
-    """setup_logging configures the process-wide "tray_app" logger: leave it as found."""
-    root = logging.getLogger("tray_app")
-    before = (list(root.handlers), root.level)
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in before[0]:
-        root.addHandler(handler)
-    root.setLevel(before[1])
+# setup_logging configures the process-wide "tray_app" logger: every test leaves it as found.
+pytestmark = pytest.mark.usefixtures("app_logging_restored")
 
 
 @pytest.fixture
