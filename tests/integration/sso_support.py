@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tests.builders import REPO_ROOT, FakeHome
@@ -97,3 +98,21 @@ def token_document(home: FakeHome, key: str) -> dict:
 
     path = home.sso_cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.json"
     return json.loads(path.read_text())
+
+
+def ensure_on_two_threads(profiles: tuple[str, str], allow_browser: bool) -> list[str]:
+    """``sso.ensure_credentials`` for two profiles at once, each on its own thread: what
+    each call answered (in the order they finished)."""
+    from tray_app.renew import sso
+
+    results: list[str] = []
+
+    def ensure(profile: str) -> None:
+        results.append(sso.ensure_credentials(profile, allow_browser=allow_browser))
+
+    threads = [threading.Thread(target=ensure, args=(profile,)) for profile in profiles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

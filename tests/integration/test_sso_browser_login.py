@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -19,6 +18,7 @@ from tests.integration.sso_support import (
     CALL_SSO,
     RESOLVE_CREDENTIALS,
     child_env,
+    ensure_on_two_threads,
     processes_mentioning,
     run_python,
     token_document,
@@ -117,14 +117,7 @@ def test_a_failing_aws_sso_login_reports_its_exit_code(corp_home, fake_aws, mode
 
 def test_two_threads_on_one_session_start_only_one_browser_sign_in(corp_home, fake_aws):
     fake_aws.set_mode("succeed", delay=1.0)  # long enough for the second to arrive
-    results: list[str] = []
-    threads = [threading.Thread(
-        target=lambda p=profile: results.append(sso.ensure_credentials(p, allow_browser=True)))
-        for profile in ("dev", "dev-admin")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = ensure_on_two_threads(("dev", "dev-admin"), allow_browser=True)
     assert sorted(results) == ["signed-in", "valid"]
     assert len(fake_aws.sso_logins) == 1
 

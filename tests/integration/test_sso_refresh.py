@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,12 @@ from tests.builders import (
     SSO_START_URL,
     in_,
 )
-from tests.integration.sso_support import RESOLVE_CREDENTIALS, run_python, token_document
+from tests.integration.sso_support import (
+    RESOLVE_CREDENTIALS,
+    ensure_on_two_threads,
+    run_python,
+    token_document,
+)
 from tray_app.renew import sso
 from tray_app.renew.errors import BrowserNeeded
 from tray_app.timeutil import parse_time
@@ -106,14 +110,7 @@ def test_a_rejected_refresh_signs_in_when_the_browser_is_allowed(corp_home, sso_
 
 def test_two_threads_on_one_session_refresh_once(corp_home, sso_service):
     corp_home.sso_token("corp", SSO_START_URL, in_(-5))
-    results: list[str] = []
-    threads = [threading.Thread(
-        target=lambda p=profile: results.append(sso.ensure_credentials(p, allow_browser=False)))
-        for profile in ("dev", "dev-admin")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = ensure_on_two_threads(("dev", "dev-admin"), allow_browser=False)
     assert sorted(results) == ["refreshed", "valid"]
     assert sso_service.calls == {"CreateToken:refresh_token": 1}
 
