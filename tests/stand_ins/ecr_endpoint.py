@@ -35,6 +35,16 @@ TOKEN_LIFETIME = timedelta(hours=12)
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """Base of the stand-ins' handlers: HTTP/1.1 keep-alive as AWS and registries speak it,
+    and no per-request lines in the test output."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class TrackedServer(ThreadingHTTPServer):
     """A threading HTTP server that leaves no thread behind: on close it cuts open
     connections (boto3 keeps idle keep-alive ones) and joins every handler thread."""
@@ -145,13 +155,8 @@ class EcrEndpoint:
             return counted
 
 
-def _handler_for(endpoint: EcrEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+def _handler_for(endpoint: EcrEndpoint) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             target = self.headers.get("X-Amz-Target", "")

@@ -16,9 +16,8 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-from tests.stand_ins.ecr_endpoint import TrackedServer
+from tests.stand_ins.ecr_endpoint import QuietHandler, TrackedServer
 from tray_app.hosts import parse_registry
 
 
@@ -30,13 +29,8 @@ class Proxy:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _handler_for(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+def _handler_for(proxy: Proxy) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_CONNECT(self) -> None:
             host, _, port = self.path.rpartition(":")
             if port != "443" or parse_registry(host) is None:

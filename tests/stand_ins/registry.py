@@ -19,10 +19,9 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.stand_ins.ecr_endpoint import TokenIssuer, TrackedServer
+from tests.stand_ins.ecr_endpoint import QuietHandler, TokenIssuer, TrackedServer
 
 REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
@@ -79,13 +78,8 @@ class Registry:
             return self.answers[(host, 200)]
 
 
-def _handler_for(registry: Registry) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+def _handler_for(registry: Registry) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
             if self.path.rstrip("/") != "/v2":
