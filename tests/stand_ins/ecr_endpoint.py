@@ -67,6 +67,17 @@ class TrackedServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    @contextmanager
+    def serving(self, name: str) -> Iterator[None]:
+        """Serve on a daemon thread called ``name`` until the block ends, then stop."""
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=name, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self.stop(thread)
+
     def stop(self, thread: threading.Thread) -> None:
         self.shutdown()
         thread.join(5)
@@ -220,14 +231,11 @@ def running_ecr_endpoint(issuer: TokenIssuer | None = None) -> Iterator[EcrEndpo
     endpoint = EcrEndpoint(url="", issuer=issuer or TokenIssuer())
     server = TrackedServer(("127.0.0.1", 0), _handler_for(endpoint))
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="ecr-endpoint", daemon=True)
-    thread.start()
-    try:
-        yield endpoint
-    finally:
-        endpoint.stopping.set()
-        server.stop(thread)
+    with server.serving("ecr-endpoint"):
+        try:
+            yield endpoint
+        finally:
+            endpoint.stopping.set()  # before the server stops: slow answers give up
 
 
 def unreachable_url() -> str:

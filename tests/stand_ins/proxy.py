@@ -72,10 +72,5 @@ def running_proxy(target_port: int) -> Iterator[Proxy]:
     proxy = Proxy(url="", target_port=target_port)
     server = TrackedServer(("127.0.0.1", 0), _handler_for(proxy))
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="connect-proxy", daemon=True)
-    thread.start()
-    try:
+    with server.serving("connect-proxy"):
         yield proxy
-    finally:
-        server.stop(thread)

@@ -129,13 +129,8 @@ def running_registry(issuer: TokenIssuer, ca: TestCA) -> Iterator[Registry]:
     # handshake in the handler thread, so one stuck client cannot stall accept()
     server.socket = context.wrap_socket(server.socket, server_side=True,
                                         do_handshake_on_connect=False)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="registry", daemon=True)
-    thread.start()
-    try:
+    with server.serving("registry"):
         yield registry
-    finally:
-        server.stop(thread)
 
 
 # Fake static keys per profile (not real AWS keys; shaped like them so redaction is tested).
