@@ -119,9 +119,9 @@ def test_checks_reflect_auto_renew_and_autostart(logins):
     menu, _ = tray.menu(AutostartView(enabled=True))
     checks = {i.text: i.checked for i in menu.items if i.checked is not None}
     assert checks == {"Renew automatically": False, "Start at login": True}
-    menu, _ = tray.menu(AutostartView(unavailable="not available (no module)"))
+    menu, _ = tray.menu(AutostartView(problem="cannot tell (OSError)"))
     row = next(i for i in menu.items if i.text.startswith("Start at login"))
-    assert not row.enabled and "not available" in row.text
+    assert not row.enabled and "cannot tell (OSError)" in row.text
 
 
 def test_toggling_auto_renew_is_persisted(logins):

@@ -69,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
         if view.settings_problem:
             lines.append(f"{APP_NAME}: {view.settings_problem}")
         auto = "on" if view.auto_renew else "off"
-        if view.auto_renew and view.renew_unavailable:
-            auto = f"unavailable ({view.renew_unavailable})"
         stamp = datetime.now().astimezone().strftime("%H:%M:%S")
         footer = f"updated {stamp} - automatic renewal {auto}"
         lines.append(footer if args.once else footer + " - Ctrl-C to quit")

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from tray_app.errors import TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.logs import log_file
 from tray_app.settings import Paths
@@ -57,14 +58,12 @@ def open_with_desktop(path: Path) -> None:
 
 
 def autostart_view() -> AutostartView:
+    from tray_app.autostart import is_enabled  # lazy: plistlib/subprocess only for the menu
     try:
-        from tray_app import autostart
-        return AutostartView(enabled=bool(autostart.is_enabled()))
-    except (ImportError, AttributeError) as error:
-        return AutostartView(unavailable=f"not available ({error})")
-    except Exception as error:
+        return AutostartView(enabled=is_enabled())
+    except (OSError, TrayAppError) as error:  # e.g. an unreadable login entry
         log.warning("cannot tell whether autostart is on: %s", error)
-        return AutostartView(unavailable=f"cannot tell ({type(error).__name__})")
+        return AutostartView(problem=f"cannot tell ({type(error).__name__})")
 
 
 class TrayActions:
@@ -107,7 +106,6 @@ class TrayActions:
 
     def _toggle_autostart(self) -> None:
         from tray_app import autostart
-        from tray_app.errors import TrayAppError
         try:
             done = autostart.disable() if autostart.is_enabled() else autostart.enable()
         except TrayAppError as error:

@@ -63,30 +63,8 @@ class LoopView:
     snapshot: Snapshot | None
     busy: str | None
     auto_renew: bool
-    renew_unavailable: str | None  # why refresh is disabled (engine not installed...)
-    sign_in_unavailable: str | None
     settings_problem: str | None
     progress: str | None = None  # the engine's latest step while busy
-
-
-class Unavailable(Exception):
-    """A collaborator module (engine, SSO, autostart) is missing: show the action disabled."""
-
-
-def load_engine():
-    try:
-        from tray_app.renew import engine
-        return engine.renew, engine.LoginOptions
-    except (ImportError, AttributeError) as error:
-        raise Unavailable(f"re-login engine not available ({error})") from None
-
-
-def load_sso():
-    try:
-        from tray_app.renew import sso
-        return sso.sign_in, sso.can_renew_silently
-    except (ImportError, AttributeError) as error:
-        raise Unavailable(f"SSO sign-in not available ({error})") from None
 
 
 def watched_files(paths: Paths) -> list[Path]:
@@ -283,12 +261,7 @@ class TrayLoop:
         candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)]
         if not candidates:
             return self._quiet
-        try:
-            load_engine()
-            _, can_renew_silently = load_sso()
-        except Unavailable as missing:
-            log.debug("automatic renewal skipped: %s", missing)
-            return frozenset()
+        from tray_app.renew.sso import can_renew_silently  # lazy: the idle loop stays light
         if self.busy:
             return self._quiet | {login_identity(r) for r in candidates
                                   if _attempt_key(r) not in self._auto_attempted}
@@ -353,13 +326,9 @@ class TrayLoop:
         self._publish()
 
     def _refresh(self, rows: Sequence[RegistryStatus], interactive: bool) -> None:
-        try:
-            renew, options_type = load_engine()
-        except Unavailable as missing:
-            self.notifier.send("ECR refresh not possible", str(missing), False)
-            return
+        from tray_app.renew.engine import LoginOptions, renew
         from tray_app.renew.errors import BrowserNeeded
-        options = options_type(allow_browser=interactive)
+        options = LoginOptions(allow_browser=interactive)
         try:
             report = renew(list(rows), options, self._progress)
         except BrowserNeeded as error:
@@ -381,11 +350,7 @@ class TrayLoop:
         log.info("refresh done: %s", "; ".join(o.message for o in report.outcomes))
 
     def _sign_in(self, session_name: str) -> None:
-        try:
-            sign_in, _ = load_sso()
-        except Unavailable as missing:
-            self.notifier.send("SSO sign-in not possible", str(missing), False)
-            return
+        from tray_app.renew.sso import sign_in
         try:
             result = sign_in(session_name, progress=self._progress)
         except TrayAppError as error:
@@ -395,18 +360,8 @@ class TrayLoop:
 
     # -- what front ends see -----------------------------------------------------------------
     def view(self) -> LoopView:
-        renew_missing = sign_in_missing = None
-        try:
-            load_engine()
-        except Unavailable as missing:
-            renew_missing = str(missing)
-        try:
-            load_sso()
-        except Unavailable as missing:
-            sign_in_missing = str(missing)
         with self._lock:
-            return LoopView(self._snapshot, self._busy, self.auto_renew, renew_missing,
-                            sign_in_missing, self._settings_problem,
+            return LoopView(self._snapshot, self._busy, self.auto_renew, self._settings_problem,
                             self._progress_text if self._busy else None)
 
     def _publish(self) -> None:

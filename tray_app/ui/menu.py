@@ -34,7 +34,7 @@ SEPARATOR = Entry("", separator=True)
 @dataclass(frozen=True)
 class AutostartView:
     enabled: bool = False
-    unavailable: str | None = None
+    problem: str | None = None  # autostart's state could not be read (why, for the row)
 
 
 def registry_text(row: RegistryStatus) -> str:
@@ -65,7 +65,7 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
         entries.append(Entry(view.busy, enabled=False))
         if view.progress:
             entries.append(Entry(_clip(view.progress), enabled=False))
-    can_refresh = view.renew_unavailable is None and view.busy is None
+    can_refresh = view.busy is None
     if snapshot is None:
         entries.append(Entry("Reading logins...", enabled=False))
     elif not snapshot.registries:
@@ -74,9 +74,6 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
         refreshable = can_refresh and row.state != State.MANAGED
         entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
                              enabled=refreshable))
-    if view.renew_unavailable:
-        entries.append(Entry(_reason("Refresh unavailable", view.renew_unavailable),
-                             enabled=False))
     sessions = snapshot.sso_sessions if snapshot else ()
     if sessions:
         entries.append(SEPARATOR)
@@ -92,8 +89,8 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries.append(Entry("Refresh all expiring", ("refresh-expiring",),
                          enabled=can_refresh and bool(expiring_rows(snapshot))))
     entries.append(Entry("Renew automatically", ("toggle-auto-renew",), checked=view.auto_renew))
-    if autostart.unavailable:
-        entries.append(Entry(_reason("Start at login", autostart.unavailable), checked=False,
+    if autostart.problem:
+        entries.append(Entry(_reason("Start at login", autostart.problem), checked=False,
                              enabled=False))
     else:
         entries.append(Entry("Start at login", ("toggle-autostart",), checked=autostart.enabled))
@@ -106,11 +103,8 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
 
 
 def _sso_submenu(session: SsoStatus, view: LoopView) -> tuple[Entry, ...]:
-    sign_in = Entry("Sign in...", ("sign-in", session.name),
-                    enabled=view.sign_in_unavailable is None and view.busy is None)
+    sign_in = Entry("Sign in...", ("sign-in", session.name), enabled=view.busy is None)
     notes = []
-    if view.sign_in_unavailable:
-        notes.append(Entry(_reason("Unavailable", view.sign_in_unavailable), enabled=False))
     if session.refreshable:
         notes.append(Entry("Renews silently (refresh token)", enabled=False))
     if session.profiles:
