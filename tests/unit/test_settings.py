@@ -124,3 +124,21 @@ def test_paths_are_read_at_call_time_not_import_time(home, monkeypatch, tmp_path
     first = Paths.from_env().docker_config
     monkeypatch.setenv("DOCKER_CONFIG", os.fspath(tmp_path / "later"))
     assert Paths.from_env().docker_config == Path(tmp_path / "later" / "config.json") != first
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG shortcut is Linux-only")
+@pytest.mark.parametrize("xdg", [{}, {"XDG_CONFIG_HOME": "/cfg", "XDG_STATE_HOME": "/st"},
+                                 {"XDG_CONFIG_HOME": "relative", "XDG_STATE_HOME": ""}])
+def test_linux_folders_match_platformdirs(home, monkeypatch, xdg):
+    """settings.app_dirs skips importing platformdirs on Linux; it must give the same folders."""
+    from platformdirs import PlatformDirs
+
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in xdg.items():
+        monkeypatch.setenv(name, value)
+    expected = PlatformDirs("ecr-token-tray", appauthor=False)
+    paths = Paths.from_env()
+    assert paths.config_file.parent == expected.user_config_path
+    assert paths.state_dir == expected.user_state_path
+    assert paths.log_dir == expected.user_log_path
