@@ -100,16 +100,23 @@ class CachedSession:
 def cached_session(profile: str | None) -> CachedSession | None:
     """Local files only: the profile's SSO session and which access token the cache holds
     now. None: not an SSO profile, or the config is unreadable."""
+    found = _local_target(profile)
+    if found is None or found[1] is None:
+        return None
+    paths, target = found
+    session = target.session
+    return CachedSession(session.cache_key, session.name, token_id(paths, session))
+
+
+def _local_target(profile: str | None) -> tuple[Paths, Target | None] | None:
+    """Local files only: the profile's SSO target (None: not an SSO profile), or None
+    altogether when the AWS config cannot be read."""
     paths = Paths.from_env()
     try:
         config = load_aws_config(paths.aws_config)
-        target = target_for_profile(config, profile_name(profile))
+        return paths, target_for_profile(config, profile_name(profile))
     except (SourceError, RenewError):
         return None
-    if target is None:
-        return None
-    session = target.session
-    return CachedSession(session.cache_key, session.name, token_id(paths, session))
 
 
 def sign_in(session_name: str, *, no_browser: bool = False, timeout: float = 600.0,
@@ -127,12 +134,10 @@ def sign_in(session_name: str, *, no_browser: bool = False, timeout: float = 600
 def can_renew_silently(profile: str | None) -> bool:
     """Local files only: True when the profile is not SSO, its token is still usable, or
     it holds a refresh token with a live registration."""
-    paths = Paths.from_env()
-    try:
-        config = load_aws_config(paths.aws_config)
-        target = target_for_profile(config, profile_name(profile))
-    except (SourceError, RenewError):
+    found = _local_target(profile)
+    if found is None:
         return False
+    paths, target = found
     if target is None:
         return True
     state = read_state(paths, target.session)
