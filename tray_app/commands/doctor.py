@@ -282,19 +282,19 @@ warnings.simplefilter("ignore")
 found = {"pystray": importlib.util.find_spec("pystray") is not None,
          "xlib": importlib.util.find_spec("Xlib") is not None,
          "gi": False, "gtk": False, "indicator": None, "dbus": False}
+# require_version finds the typelibs without importing them: importing Gtk runs
+# gdk_init_check, which (without XDG_RUNTIME_DIR) creates ~/.cache, and doctor only reads.
 try:
     import gi
     found["gi"] = True
     gi.require_version("Gtk", "3.0")
-    from gi.repository import Gtk  # noqa: F401
     found["gtk"] = True
     for name in ("AppIndicator3", "AyatanaAppIndicator3"):
         try:
             gi.require_version(name, "0.1")
-            __import__("gi.repository." + name)
             found["indicator"] = name
             break
-        except (ImportError, ValueError):
+        except ValueError:
             pass
 except (ImportError, ValueError):
     pass
