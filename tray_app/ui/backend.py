@@ -34,9 +34,11 @@ BUS_TIMEOUT = 3.0
 
 GNOME_HINT = ("GNOME: `gnome-extensions enable ubuntu-appindicators@ubuntu.com` (Ubuntu) or"
               " install the \"AppIndicator and KStatusNotifierItem Support\" extension")
-XEMBED_HINT = ("this desktop's tray is XEmbed only, which needs PyGObject: install"
-               " python3-gi gir1.2-gtk-3.0, then reinstall with `pipx install"
-               " --system-site-packages ecr-token-tray` (or run the installer)")
+
+
+def xembed_hint(menu_fix: str) -> str:
+    """XEmbed trays need pystray's gtk backend, so PyGObject, which pip cannot bring."""
+    return f"an XEmbed tray needs PyGObject (GTK 3): {menu_fix}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Facts:
     gtk_problem: str | None = None
     forced: str | None = None  # a backend the user forced
     forced_by: str | None = None  # "PYSTRAY_BACKEND" or the config file
+    menu_fix: str = "install PyGObject (python3-gi gir1.2-gtk-3.0)"  # fits this install
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def decide(facts: Facts) -> Choice:
             return Choice(GTK, "pystray backend gtk (XEmbed system tray): icon with a menu")
         return Choice(None, "", f"no usable tray on display {facts.x_display}: the panel has"
                       " an XEmbed system tray but PyGObject (GTK 3) does not import"
-                      + (f" ({facts.gtk_problem})" if facts.gtk_problem else ""), XEMBED_HINT)
+                      + (f" ({facts.gtk_problem})" if facts.gtk_problem else ""),
+                      xembed_hint(facts.menu_fix))
     if not display:
         return Choice(None, "", "no graphical session (DISPLAY and WAYLAND_DISPLAY unset): the"
                       " tray icon cannot show here",
@@ -125,7 +129,7 @@ def _forced(facts: Facts, display: str | None) -> Choice:
     if forced in (GTK, APPINDICATOR) and not facts.gtk:
         return Choice(None, "", f"{by} forces pystray's {forced} backend, but PyGObject (GTK 3)"
                       " does not import" + (f" ({facts.gtk_problem})" if facts.gtk_problem
-                                            else ""), XEMBED_HINT, final=True)
+                                            else ""), xembed_hint(facts.menu_fix), final=True)
     if forced in (GTK, XORG) and not facts.x_display:
         return Choice(None, "", f"{by} forces pystray's {forced} backend, which needs an X"
                       " display (DISPLAY is unset)", "unset it to use the native tray", final=True)
@@ -158,8 +162,11 @@ def gather_facts(config_choice: str | None = None, probe_gtk: bool | None = None
         forced in (GTK, APPINDICATOR) or (not forced and not (watcher and has_dbus_fast)
                                           and bool(xembed)))
     if needs_gtk:
+        from tray_app.install_info import current
+
         gtk, problem = gtk_importable()
-        facts = Facts(**{**asdict(facts), "gtk": gtk, "gtk_problem": problem})
+        facts = Facts(**{**asdict(facts), "gtk": gtk, "gtk_problem": problem,
+                         "menu_fix": current().menu_fix_command()})
     return facts
 
 

@@ -28,7 +28,7 @@ from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions, autostart_view
-from tray_app.ui.backend import XEMBED_HINT, Choice
+from tray_app.ui.backend import Choice
 from tray_app.ui.icon import icon_for, icon_inputs, tooltip_text
 from tray_app.ui.loop import LoopView, TrayLoop
 from tray_app.ui.menu import menu_entries, to_pystray
@@ -36,8 +36,15 @@ from tray_app.ui.notify import DesktopNotifier
 
 log = logging.getLogger(__name__)
 ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
-NO_MENU_HINT = f"this tray has no menu (pystray's xorg backend) - {XEMBED_HINT}"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def no_menu_hint() -> str:
+    """The xorg fallback's warning, with the command that fits how this copy was installed."""
+    from tray_app.install_info import current
+
+    return ("this tray has no menu (pystray fell back to its xorg backend: no PyGObject) -"
+            f" to get one: {current().menu_fix_command()}")
 
 
 def require_desktop() -> None:
@@ -166,8 +173,9 @@ class TrayApp:
             raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
                                "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
         if backend == "xorg":
-            print(f"{APP_NAME}: {NO_MENU_HINT}", file=sys.stderr)
-            log.warning(NO_MENU_HINT)
+            hint = no_menu_hint()
+            print(f"{APP_NAME}: {hint}", file=sys.stderr)
+            log.warning(hint)
         self._catch_stop_signals(backend)
         try:
             self.icon.run(setup=self._setup)
