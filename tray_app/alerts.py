@@ -168,7 +168,8 @@ def _line(alert: DueAlert, action: str | None) -> str:
         when = "expired" if alert.expired else f"ends in {_minutes(alert)}"
         text = f"{alert.subject} {when}"
     if action is not None:
-        text += f" - {_managed_action(action) if alert.ends_with else _action_for(alert.sso, action)}"
+        todo = _managed_action(action) if alert.ends_with else _action_for(alert.sso, action)
+        text += f" - {todo}"
     return text
 
 
