@@ -1,10 +1,15 @@
-"""The records the core passes around. Frozen, GUI-free, boto3-free."""
+"""The records the core passes around. Frozen, GUI-free, boto3-free.
+
+Records are ``typing.NamedTuple``s, not dataclasses: ``status`` builds them on every
+start, and importing ``dataclasses`` (which pulls in ``inspect``) would cost it about
+10 ms, a third of its run. Change one with ``record._replace(field=value)``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from tray_app.hosts import RegistryRef
 
@@ -22,8 +27,7 @@ class State(StrEnum):
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
-@dataclass(frozen=True)
-class FoundLogin:
+class FoundLogin(NamedTuple):
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
     registry: RegistryRef
@@ -37,16 +41,14 @@ class FoundLogin:
     profile: str | None = None  # the profile an `ecr-login-<profile>` wrapper pins
 
 
-@dataclass(frozen=True)
-class SourceProblem:
+class SourceProblem(NamedTuple):
     """A file or helper that could not be read; ``message`` says what to do."""
 
     source: str
     message: str
 
 
-@dataclass(frozen=True)
-class RegistryStatus:
+class RegistryStatus(NamedTuple):
     """One login as the front ends show it: expiry, state, profile."""
 
     registry: RegistryRef
@@ -78,8 +80,7 @@ class RegistryStatus:
         return self.credentials_seconds_left if self.managed else self.seconds_left
 
 
-@dataclass(frozen=True)
-class SsoStatus:
+class SsoStatus(NamedTuple):
     """One SSO session and the profiles that use it."""
 
     name: str  # the sso-session name, or the start URL for legacy profiles
@@ -93,8 +94,7 @@ class SsoStatus:
     legacy: bool = False
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """Everything found on the machine at one moment."""
 
     generated_at: datetime
