@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from tray_app.errors import SourceError
@@ -144,18 +143,17 @@ def _with_credentials(row: RegistryStatus, sessions: list[SsoStatus], settings: 
     name = f"SSO session {session.name}"
     using = f"docker-credential-ecr-login fetches a token on each use with profile {row.profile}"
     if session.expires_at is None:
-        return replace(row, credentials_from=name,
+        return row._replace(credentials_from=name,
                        detail=f"{using}; {name} is not signed in - sign in")
     if session.refreshable:
-        return replace(row, credentials_from=name,
+        return row._replace(credentials_from=name,
                        detail=f"{using}; {name} renews itself (refresh token)")
     seconds_left = session.seconds_left
     state = classify(seconds_left, settings)
     left = format_time_left(seconds_left)
     ends = f"ended {iso_utc(session.expires_at)} ({left})" if (seconds_left or 0) <= 0 \
         else f"ends {iso_utc(session.expires_at)} (in {left})"
-    return replace(
-        row,
+    return row._replace(
         state=state if state.needs_attention else State.MANAGED,
         credentials_expire_at=session.expires_at,
         credentials_seconds_left=seconds_left,
