@@ -4,7 +4,8 @@ No GUI, no I/O. The caller persists ``AlertPlan.mark_sent`` (see ``tray_app.aler
 and hands the notification to a notifier.
 
 Rules:
-- every watched login (not managed, expiry known) and every SSO session that only a browser
+- every watched login (expiry known; for an ecr-login row, the end of the SSO session behind
+  its profile when only a browser can renew it) and every SSO session that only a browser
   sign-in can renew has one alert per threshold in ``Settings.notify_minutes``
   (default 60, 15 and 0 = at expiry); a threshold is due once the time left is at or below it;
 - an alert is keyed by what it is about *and its expiry*, so a renewed login alerts again;
@@ -44,6 +45,7 @@ class DueAlert:
     threshold_minutes: int
     seconds_left: int
     sso: bool = False
+    ends_with: str | None = None  # managed rows: what ends ("SSO session corp")
     target: tuple[str, ...] = ()  # the tray action that renews it
     hint: str | None = None  # what to run instead, when a click cannot renew it
 
@@ -87,7 +89,12 @@ def login_identity(row: RegistryStatus) -> tuple[str, str]:
 
 
 def registry_key(row: RegistryStatus, threshold: int) -> str:
-    return f"login|{row.host}|{row.source}|{iso_utc(row.expires_at)}|{threshold}"
+    return f"login|{row.host}|{row.source}|{iso_utc(_ends_at(row))}|{threshold}"
+
+
+def _ends_at(row: RegistryStatus) -> datetime | None:
+    """When the login stops working: its token's expiry, or (managed) its credentials'."""
+    return row.credentials_expire_at if row.managed else row.expires_at
 
 
 def sso_key(session: SsoStatus, threshold: int) -> str:
@@ -106,16 +113,17 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     marks: set[str] = set()
     blocked = blocked or {}
     for row in _watched(snapshot.registries, quiet):
-        seconds_left = _seconds_left(row.expires_at, now)
+        seconds_left = _seconds_left(_ends_at(row), now)
         keys = {t: registry_key(row, t) for t in thresholds}
         alert = DueAlert("", row.registry.label, 0, seconds_left, False,
-                         ("refresh", row.host, row.source), blocked.get(login_identity(row)))
+                         row.credentials_from if row.managed else None,
+                         _renewing_action(row, snapshot), blocked.get(login_identity(row)))
         _collect(keys, alert, sent, told, marks)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
         keys = {t: sso_key(session, t) for t in thresholds}
         alert = DueAlert("", f"SSO session {session.name}", 0, seconds_left, True,
-                         ("sign-in", session.name))
+                         target=("sign-in", session.name))
         _collect(keys, alert, sent, told, marks)
     if not told:
         return AlertPlan(None, (), frozenset(marks))
@@ -125,7 +133,10 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
 def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple[str, str]]
              ) -> Iterable[RegistryStatus]:
     for row in rows:
-        if row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:
+        if row.managed:
+            if row.credentials_expire_at is None:
+                continue
+        elif row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:
             continue
         if login_identity(row) in quiet:
             continue
@@ -142,6 +153,14 @@ def _sessions_needing_a_browser(sessions: Iterable[SsoStatus]) -> Iterable[SsoSt
 def _seconds_left(expires_at: datetime | None, now: datetime) -> int:
     assert expires_at is not None
     return int((expires_at - now).total_seconds())
+
+
+def _renewing_action(row: RegistryStatus, snapshot: Snapshot) -> tuple[str, ...]:
+    """What the tray menu runs to renew this login: its row, or (managed) a sign-in."""
+    if not row.managed:
+        return ("refresh", row.host, row.source)
+    session = snapshot.sso_for_profile(row.profile)
+    return ("sign-in", session.name) if session is not None else ()
 
 
 def _collect(keys: dict[int, str], alert: DueAlert, sent: Set[str], told: list[DueAlert],
@@ -162,27 +181,32 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
     urgent = any(a.seconds_left <= 15 * 60 for a in alerts)
     if len(alerts) == 1:
         alert = alerts[0]
-        todo = alert.hint or _action_for(alert.sso, action)
         details = _line(alert)
         button = None
         if alert.hint is None and alert.target:
-            key, label = SIGN_IN_BUTTON if alert.sso else LOGIN_BUTTON
+            key, label = SIGN_IN_BUTTON if alert.target[0] == "sign-in" else LOGIN_BUTTON
             button = Button(key, label, alert.target, f"Press {label} to renew.\n{details}")
-        return Notification(_title_for(alert), f"To renew: {todo}\n{details}", urgent,
-                            subject=_subject(alert), button=button)
+        return Notification(_title_for(alert), f"To renew: {_todo(alert, action)}\n{details}",
+                            urgent, subject=_subject(alert), button=button)
     expired = sum(a.expired for a in alerts)
     title = (f"{len(alerts)} ECR logins need attention" if expired < len(alerts)
              else f"{len(alerts)} ECR logins expired")
     lines = [_line(a) + (f" ({a.hint})" if a.hint else "") for a in alerts]
-    sso_only = all(a.sso for a in alerts)
+    sso_only = all(a.sso or a.ends_with for a in alerts)
     several = DEFAULT_ACTION_FOR_SEVERAL if action == DEFAULT_ACTION and not sso_only else action
     body = "\n".join([f"To renew: {_action_for(sso_only, several)}", *lines])
     button = None
-    if not sso_only and any(not a.sso and a.hint is None for a in alerts):
+    if not sso_only and any(a.target[:1] == ("refresh",) and a.hint is None for a in alerts):
         key, label = LOGIN_BUTTON
         button = Button(key, label, ("refresh-expiring",),
                         "\n".join([f"Press {label} to renew them all.", *lines]))
     return Notification(title, body, urgent, subject="several", button=button)
+
+
+def _todo(alert: DueAlert, action: str) -> str:
+    if alert.hint:
+        return alert.hint
+    return _managed_action(action) if alert.ends_with else _action_for(alert.sso, action)
 
 
 def _subject(alert: DueAlert) -> str:
@@ -190,17 +214,31 @@ def _subject(alert: DueAlert) -> str:
 
 
 def _title_for(alert: DueAlert) -> str:
+    if alert.ends_with:
+        return f"ecr-login for {alert.subject} {_stops(alert)}"
     what = alert.subject if alert.sso else f"ECR login {alert.subject}"
     return f"{what} expired" if alert.expired else f"{what} ends in {_minutes(alert)}"
 
 
 def _line(alert: DueAlert) -> str:
+    if alert.ends_with:  # "ecr-login for X stops working in 15 min: SSO session corp ends"
+        ends = "ended" if alert.expired else "ends"
+        return f"ecr-login for {alert.subject} {_stops(alert)}: {alert.ends_with} {ends}"
     when = "expired" if alert.expired else f"ends in {_minutes(alert)}"
     return f"{alert.subject} {when}"
 
 
+def _stops(alert: DueAlert) -> str:
+    return "stopped working" if alert.expired else f"stops working in {_minutes(alert)}"
+
+
 def _action_for(sso: bool, action: str) -> str:
     return "open the tray to sign in" if sso and action == DEFAULT_ACTION else action
+
+
+def _managed_action(action: str) -> str:
+    """ecr-login renews the token itself: only signing in to the session helps."""
+    return "sign in" if action == DEFAULT_ACTION else action
 
 
 def _minutes(alert: DueAlert) -> str:
