@@ -59,12 +59,12 @@ class AlertPlan:
     mark_sent: frozenset[str]  # every key to remember, told or folded into a told one
 
 
-def login_identity(row: RegistryStatus) -> tuple[str, str]:
-    return (row.host, row.source)
+def login_identity(row: RegistryStatus) -> tuple:
+    return row.identity
 
 
 def registry_key(row: RegistryStatus, threshold: int) -> str:
-    return f"login|{row.host}|{row.source}|{iso_utc(row.expires_at)}|{threshold}"
+    return f"login|{row.host}|{row.where}|{iso_utc(row.expires_at)}|{threshold}"
 
 
 def sso_key(session: SsoStatus, threshold: int) -> str:
@@ -72,7 +72,7 @@ def sso_key(session: SsoStatus, threshold: int) -> str:
 
 
 def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Settings,
-                quiet: Set[tuple[str, str]] = frozenset(),
+                quiet: Set[tuple] = frozenset(),
                 action: str = DEFAULT_ACTION) -> AlertPlan:
     """Decide the one notification (or none) to send now. ``now`` is wall-clock UTC."""
     thresholds = sorted(set(settings.notify_minutes), reverse=True)
@@ -81,7 +81,10 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     for row in _watched(snapshot.registries, quiet):
         seconds_left = _seconds_left(row.expires_at, now)
         keys = {t: registry_key(row, t) for t in thresholds}
-        _collect(keys, seconds_left, sent, row.registry.label, False, told, marks)
+        subject = row.registry.label
+        if row.kubernetes is not None:
+            subject += f" (Kubernetes {row.kubernetes.label})"
+        _collect(keys, seconds_left, sent, subject, False, told, marks)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
         keys = {t: sso_key(session, t) for t in thresholds}
@@ -91,7 +94,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     return AlertPlan(compose(told, action), tuple(told), frozenset(marks))
 
 
-def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple[str, str]]
+def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple]
              ) -> Iterable[RegistryStatus]:
     for row in rows:
         if row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:

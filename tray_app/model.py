@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,6 +23,20 @@ class State(StrEnum):
 
 
 @dataclass(frozen=True)
+class KubeSecretRef:
+    """Where a Kubernetes pull secret lives (rows with source ``kubernetes``)."""
+
+    context: str
+    namespace: str
+    secret: str
+    create_if_missing: bool = field(default=False, compare=False)  # `kube secret` only
+
+    @property
+    def label(self) -> str:
+        return f"{self.context} {self.namespace}/{self.secret}"
+
+
+@dataclass(frozen=True)
 class FoundLogin:
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
@@ -34,6 +48,7 @@ class FoundLogin:
     expiry_from: str | None = None  # "token" or "ecr-login-cache"; None: snapshot falls back
     managed: bool = False  # amazon-ecr-credential-helper fetches tokens on demand
     detail: str = ""
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
 
 @dataclass(frozen=True)
@@ -56,10 +71,23 @@ class RegistryStatus:
     detail: str
     profile: str | None
     expiry_from: str | None = None  # "token", "app-state", "ecr-login-cache"
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
     @property
     def host(self) -> str:
         return self.registry.host
+
+    @property
+    def identity(self) -> tuple:
+        """One login: (host, store), plus the secret for a Kubernetes one."""
+        if self.kubernetes is None:
+            return (self.registry.host, self.source)
+        return (self.registry.host, self.source, self.kubernetes)
+
+    @property
+    def where(self) -> str:
+        """The store, for messages: ``docker-config``, ``kubernetes kind-dev default/s``."""
+        return f"{self.source} {self.kubernetes.label}" if self.kubernetes else self.source
 
 
 @dataclass(frozen=True)
@@ -85,6 +113,7 @@ class Snapshot:
     registries: tuple[RegistryStatus, ...]
     sso_sessions: tuple[SsoStatus, ...]
     errors: tuple[SourceProblem, ...] = ()
+    notices: tuple[SourceProblem, ...] = ()  # quiet facts (a stopped cluster); not errors
 
     def soonest(self) -> RegistryStatus | None:
         """The watched (non-managed) login that expires first."""

@@ -13,10 +13,12 @@ class Findings:
 
     logins: list[FoundLogin] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
+    notices: list[SourceProblem] = field(default_factory=list)  # quiet: not errors
 
     def extend(self, other: Findings) -> None:
         self.logins.extend(other.logins)
         self.problems.extend(other.problems)
+        self.notices.extend(other.notices)
 
     def problem(self, source: object, message: str) -> None:
         self.problems.append(SourceProblem(str(source), message))
