@@ -20,6 +20,7 @@ import base64
 import copy
 import json
 import logging
+from urllib.parse import quote
 
 from tray_app.errors import TokenError
 from tray_app.hosts import host_of
@@ -119,7 +120,8 @@ def _write(kubectl: Kubectl, ref: KubeSecretRef, host: str, token: EcrToken,
 
 def _get(kubectl: Kubectl, ref: KubeSecretRef) -> dict | None:
     try:
-        document = kubectl.json("get", "secret", ref.secret, "--namespace", ref.namespace)
+        document = kubectl.json_raw(f"/api/v1/namespaces/{quote(ref.namespace, safe='')}"
+                                    f"/secrets/{quote(ref.secret, safe='')}")
     except KubectlError as error:
         if error.kind == "not-found":
             return None

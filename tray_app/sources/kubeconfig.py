@@ -38,7 +38,7 @@ class KubeContext:
 
 @dataclass(frozen=True)
 class KubeConfig:
-    files: tuple[Path, ...]  # the files that exist, in merge order
+    files: tuple[Path, ...]  # the files that exist and parse, in merge order
     contexts: tuple[KubeContext, ...]
     current: str | None
     problems: tuple[tuple[Path, str], ...] = ()  # (file, one clear line)
@@ -66,6 +66,7 @@ def load_kubeconfig(files: Iterable[Path], listed: Iterable[str] = ()) -> KubeCo
     contexts: dict[str, dict] = {}
     current: str | None = None
     problems: list[tuple[Path, str]] = []
+    readable: list[Path] = []
     for path in present:
         try:
             document = yaml.safe_load(path.read_bytes())
@@ -85,6 +86,7 @@ def load_kubeconfig(files: Iterable[Path], listed: Iterable[str] = ()) -> KubeCo
             problems.append((path, f"{path}: not a kubeconfig (top level is not a mapping);"
                                    " its contexts are skipped - fix the file"))
             continue
+        readable.append(path)
         current = current or _text(document.get("current-context")) or None
         for entry in _named(document.get("clusters"), "cluster"):
             clusters.setdefault(entry[0], entry[1])
@@ -100,7 +102,7 @@ def load_kubeconfig(files: Iterable[Path], listed: Iterable[str] = ()) -> KubeCo
             namespace=_text(body.get("namespace")) or "default",
             local_because=("listed in config" if name in listed
                            else local_reason(name, cluster_name, server, body, cluster))))
-    return KubeConfig(tuple(present), tuple(found), current, tuple(problems))
+    return KubeConfig(tuple(readable), tuple(found), current, tuple(problems))
 
 
 def _named(items: object, key: str) -> Iterable[tuple[str, dict]]:

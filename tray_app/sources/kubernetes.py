@@ -27,13 +27,14 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 from tray_app.errors import SourceError, TokenError
 from tray_app.model import FoundLogin, KubeSecretRef
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import auths_table, plain_logins
 from tray_app.sources.cred_helper import OutputTooLarge, run_bounded
-from tray_app.sources.kubeconfig import KubeConfig, KubeContext, existing, load_kubeconfig
+from tray_app.sources.kubeconfig import KubeConfig, KubeContext, load_kubeconfig
 from tray_app.tokens import b64decode_lenient, json_type_name
 
 SOURCE = "kubernetes"
@@ -47,7 +48,8 @@ MAX_PARALLEL_CONTEXTS = 4
 SCAN_EVERY_SECONDS = 300.0
 
 # kubectl's own words for a server that does not answer (stopped kind, VM asleep).
-_UNREACHABLE = ("unable to connect to the server", "connection refused", "no route to host",
+_UNREACHABLE = ("unable to connect to the server", "connection refused", "was refused",
+                "no route to host",
                 "i/o timeout", "context deadline exceeded", "client.timeout exceeded",
                 "tls handshake timeout", "no such host", "network is unreachable",
                 "connect: connection reset", "eof")
@@ -71,26 +73,32 @@ class Kubectl:
 
     executable: str
     context: str
-    kubeconfig: Path | None = None  # passed as --kubeconfig when a single file is in effect
+    files: tuple[Path, ...] = ()  # the kubeconfig files that parse (KubeConfig.files)
     timeout: float = KUBECTL_TIMEOUT_SECONDS
 
     @classmethod
     def for_context(cls, executable: str, context: str, files: Sequence[Path]) -> Kubectl:
-        present = existing(files)
-        # Several files: kubectl merges KUBECONFIG itself, exactly as we read it.
-        return cls(executable, context, present[0] if len(present) == 1 else None)
+        return cls(executable, context, tuple(files))
 
     def argv(self, *args: str) -> list[str]:
         base = [self.executable, "--context", self.context]
-        if self.kubeconfig is not None:
-            base += ["--kubeconfig", str(self.kubeconfig)]
+        if len(self.files) == 1:  # one file: name it, whatever KUBECONFIG says
+            base += ["--kubeconfig", str(self.files[0])]
         return [*base, f"--request-timeout={REQUEST_TIMEOUT_SECONDS}s", *args]
+
+    def env(self) -> dict[str, str] | None:
+        """Several files: kubectl merges them itself, exactly as we did - minus any file
+        that does not parse, which would make kubectl refuse every context."""
+        if len(self.files) <= 1:
+            return None
+        return {**os.environ, "KUBECONFIG": os.pathsep.join(map(str, self.files))}
 
     def run(self, *args: str, stdin: bytes = b"", max_output: int = MAX_LIST_BYTES) -> bytes:
         """stdout of a successful run; else KubectlError naming the context."""
         what = f"kubectl {args[0]}" if args else "kubectl"
         try:
-            result = run_bounded(self.argv(*args), stdin, self.timeout, max_output)
+            result = run_bounded(self.argv(*args), stdin, self.timeout, max_output,
+                                 env=self.env())
         except FileNotFoundError:
             raise KubectlError("kubectl: not found on PATH", "install kubectl",
                                "missing") from None
@@ -113,7 +121,13 @@ class Kubectl:
         return result.stdout
 
     def json(self, *args: str, stdin: bytes = b"") -> object:
-        output = self.run(*args, "-o", "json", stdin=stdin)
+        return self._parse(self.run(*args, "-o", "json", stdin=stdin))
+
+    def json_raw(self, url: str) -> object:
+        """``kubectl get --raw URL``: the API's own JSON, no discovery requests."""
+        return self._parse(self.run("get", "--raw", url))
+
+    def _parse(self, output: bytes) -> object:
         try:
             return json.loads(output)
         except (ValueError, RecursionError):
@@ -228,20 +242,24 @@ class ContextScan:
 
 def list_pull_secrets(kubectl: Kubectl, namespace: str) -> list[dict]:
     """Pull secrets of every namespace; the context's own namespace when listing across
-    namespaces is forbidden (a namespaced RBAC role)."""
+    namespaces is forbidden (a namespaced RBAC role).
+
+    ``get --raw`` on the list URL: one request per secret type, filtered by the server
+    (clusters hold many other secrets, e.g. Helm releases), and no discovery round trips."""
     items: list[dict] = []
     for secret_type in DATA_KEYS:
-        selector = f"--field-selector=type={secret_type}"
+        query = f"?fieldSelector=type%3D{quote(secret_type, safe='')}"
         try:
-            listing = kubectl.json("get", "secrets", "--all-namespaces", selector)
+            listing = kubectl.json_raw(f"/api/v1/secrets{query}")
         except KubectlError as error:
             if error.kind != "forbidden":
                 raise
-            listing = kubectl.json("get", "secrets", "--namespace", namespace, selector)
+            listing = kubectl.json_raw(
+                f"/api/v1/namespaces/{quote(namespace, safe='')}/secrets{query}")
         listed = listing.get("items") if isinstance(listing, dict) else None
         if not isinstance(listed, list):
-            raise KubectlError(f"context {kubectl.context}: kubectl's secret list has no"
-                               " `items`", "check kubectl's version", "bad-output")
+            raise KubectlError(f"context {kubectl.context}: the secret list has no `items`",
+                               "check kubectl's version", "bad-output")
         items += [item for item in listed if isinstance(item, dict)]
     return items
 
