@@ -30,7 +30,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     each subparser costs about a millisecond of start-up, and `status` should start fast."""
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Know when your Amazon ECR logins expire, and renew them.")
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--version", action="store_true",
+                        help="print the version (with --debug also the tray backend and Python)")
     parser.add_argument("--debug", action="store_true", help="log at debug level")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in COMMANDS.items():
@@ -51,10 +52,28 @@ def requested_command(argv: Sequence[str]) -> str | None:
     return words[0] if words and words[0] in COMMANDS else None
 
 
+def version_text(debug: bool = False) -> str:
+    """`--version`: the version; with --debug also which tray backend runs and on what Python."""
+    lines = [f"{APP_NAME} {__version__}"]
+    if debug:
+        import platform
+
+        from tray_app.commands.doctor import check_tray_backend
+
+        tray = check_tray_backend()
+        lines += [f"tray backend: {tray.backend or 'none'} ({tray.detail})",
+                  f"python: {platform.python_version()} ({sys.executable})",
+                  f"platform: {platform.platform()}"]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(requested_command(argv))
     args = parser.parse_args(argv)
+    if args.version:
+        print(version_text(args.debug))
+        return 0
     command = args.command or "tray"
     if args.command is None:
         parser.parse_args(["tray"], namespace=args)

@@ -1,10 +1,15 @@
-"""The records the core passes around. Frozen, GUI-free, boto3-free."""
+"""The records the core passes around. Frozen, GUI-free, boto3-free.
+
+Records are ``typing.NamedTuple``s, not dataclasses: ``status`` builds them on every
+start, and importing ``dataclasses`` (which pulls in ``inspect``) would cost it about
+10 ms, a third of its run. Change one with ``record._replace(field=value)``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from tray_app.hosts import RegistryRef
 
@@ -22,22 +27,20 @@ class State(StrEnum):
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
-@dataclass(frozen=True)
-class KubeSecretRef:
+class KubeSecretRef(NamedTuple):
     """Where a Kubernetes pull secret lives (rows with source ``kubernetes``)."""
 
     context: str
     namespace: str
     secret: str
-    create_if_missing: bool = field(default=False, compare=False)  # `kube secret` only
+    create_if_missing: bool = False  # `kube secret`: create it when it does not exist
 
     @property
     def label(self) -> str:
         return f"{self.context} {self.namespace}/{self.secret}"
 
 
-@dataclass(frozen=True)
-class FoundLogin:
+class FoundLogin(NamedTuple):
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
     registry: RegistryRef
@@ -51,16 +54,14 @@ class FoundLogin:
     kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
 
-@dataclass(frozen=True)
-class SourceProblem:
+class SourceProblem(NamedTuple):
     """A file or helper that could not be read; ``message`` says what to do."""
 
     source: str
     message: str
 
 
-@dataclass(frozen=True)
-class RegistryStatus:
+class RegistryStatus(NamedTuple):
     """One login as the front ends show it: expiry, state, profile."""
 
     registry: RegistryRef
@@ -90,8 +91,7 @@ class RegistryStatus:
         return f"{self.source} {self.kubernetes.label}" if self.kubernetes else self.source
 
 
-@dataclass(frozen=True)
-class SsoStatus:
+class SsoStatus(NamedTuple):
     """One SSO session and the profiles that use it."""
 
     name: str  # the sso-session name, or the start URL for legacy profiles
@@ -105,8 +105,7 @@ class SsoStatus:
     legacy: bool = False
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """Everything found on the machine at one moment."""
 
     generated_at: datetime

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.hosts import host_of
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Where every file the app reads or writes lives."""
 
     home: Path
@@ -92,15 +92,14 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(candidates))
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The user's ``config.toml``; every key is optional."""
 
     warning_minutes: int = 60
     critical_minutes: int = 15
     notify_minutes: tuple[int, ...] = (60, 15, 0)
     auto_renew: bool = True
-    profile_for_host: Mapping[str, str] = field(default_factory=dict)
+    profile_for_host: Mapping[str, str] = MappingProxyType({})
     ignored_hosts: frozenset[str] = frozenset()
     kubernetes: bool = True  # [kubernetes] enabled: look at local clusters' pull secrets
     kube_contexts: tuple[str, ...] = ()  # [kubernetes] contexts: non-local ones to include

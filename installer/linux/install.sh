@@ -136,7 +136,7 @@ app_source() {
   local copy="$WORK_DIR/source"
   mkdir -p "$copy"
   tar -C "$REPO_ROOT" --exclude=__pycache__ --exclude='*.egg-info' \
-    -cf - pyproject.toml README.md tray_app | tar -C "$copy" -xf -
+    -cf - pyproject.toml DESCRIPTION.md LICENSE tray_app | tar -C "$copy" -xf -
   echo "$copy"
 }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 
@@ -30,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
     if settings_problem:  # a broken config.toml is an unreadable source like any other
         config_file = str(Paths.from_env().config_file)
-        snapshot = dataclasses.replace(snapshot, errors=(
+        snapshot = snapshot._replace(errors=(
             SourceProblem(config_file, settings_problem), *snapshot.errors))
     print(snapshot_json(snapshot) if args.json else render_table(snapshot))
     for problem in snapshot.errors:

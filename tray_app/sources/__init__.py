@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tray_app.model import FoundLogin, SourceProblem
 
 
-@dataclass
 class Findings:
     """What a source found: logins, and problems naming their file."""
 
-    logins: list[FoundLogin] = field(default_factory=list)
-    problems: list[SourceProblem] = field(default_factory=list)
-    notices: list[SourceProblem] = field(default_factory=list)  # quiet: not errors
+    __slots__ = ("logins", "notices", "problems")
+
+    def __init__(self) -> None:
+        self.logins: list[FoundLogin] = []
+        self.problems: list[SourceProblem] = []
+        self.notices: list[SourceProblem] = []  # quiet facts (a stopped cluster): not errors
 
     def extend(self, other: Findings) -> None:
         self.logins.extend(other.logins)

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.hosts import host_of, parse_registry
@@ -25,8 +25,7 @@ MAX_OUTPUT_BYTES = 1024 * 1024
 NOT_FOUND_MARKER = "credentials not found"
 
 
-@dataclass(frozen=True)
-class CredentialHelper:
+class CredentialHelper(NamedTuple):
     name: str  # "pass" for docker-credential-pass
     timeout: float = HELPER_TIMEOUT_SECONDS
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tray_app.errors import SourceError, TokenError
 from tray_app.fileio import read_json_file
@@ -14,14 +16,13 @@ from tray_app.sources.auth_file import auths_table, plain_logins
 ECR_LOGIN = "ecr-login"
 
 
-@dataclass(frozen=True)
-class DockerConfig:
+class DockerConfig(NamedTuple):
     """The parts of Docker's config.json that hold logins."""
 
     path: Path
-    auths: dict = field(default_factory=dict)
+    auths: Mapping = MappingProxyType({})
     creds_store: str | None = None
-    cred_helpers: dict[str, str] = field(default_factory=dict)  # host -> helper name
+    cred_helpers: Mapping[str, str] = MappingProxyType({})  # host -> helper name
 
     def store_for(self, host: str) -> str | None:
         """The helper Docker uses for ``host`` (None: the file itself), as docker/cli decides."""

@@ -14,8 +14,8 @@ PyYAML is imported only when a kubeconfig exists, so ``status`` without one stay
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 LOCAL_NAMES = ("minikube", "docker-desktop", "docker-for-desktop", "rancher-desktop",
                "orbstack", "colima")
@@ -23,8 +23,7 @@ LOCAL_PREFIXES = ("kind-", "k3d-", "colima-")
 MINIKUBE_EXTENSION = "minikube.sigs.k8s.io"
 
 
-@dataclass(frozen=True)
-class KubeContext:
+class KubeContext(NamedTuple):
     name: str
     cluster: str
     server: str
@@ -36,8 +35,7 @@ class KubeContext:
         return self.local_because is not None
 
 
-@dataclass(frozen=True)
-class KubeConfig:
+class KubeConfig(NamedTuple):
     files: tuple[Path, ...]  # the files that exist and parse, in merge order
     contexts: tuple[KubeContext, ...]
     current: str | None

@@ -17,7 +17,6 @@ not an error: its secrets from the last answer stay listed with an unknown expir
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from tray_app.errors import SourceError, TokenError
@@ -67,8 +67,7 @@ def find_kubectl() -> str | None:
     return shutil.which("kubectl")
 
 
-@dataclasses.dataclass(frozen=True)
-class Kubectl:
+class Kubectl(NamedTuple):
     """The user's kubectl, bound to one context. Never runs without ``--context``."""
 
     executable: str
@@ -225,15 +224,14 @@ def secret_logins(item: dict, context: str) -> Findings:
         return found
     entries = plain_logins(auths, Path(f"kubernetes {ref.label}"), SOURCE, set())
     found.problems.extend(entries.problems)
-    found.logins.extend(dataclasses.replace(login, kubernetes=ref) for login in entries.logins)
+    found.logins.extend(login._replace(kubernetes=ref) for login in entries.logins)
     return found
 
 
 # --------------------------------------------------------------------------------------
 # Asking one cluster
 # --------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class ContextScan:
+class ContextScan(NamedTuple):
     context: str
     logins: tuple[FoundLogin, ...] = ()
     problems: tuple[tuple[str, str], ...] = ()
@@ -342,8 +340,8 @@ class ClusterScan:
                 found.logins.extend(scan.logins)
                 continue
             found.notices.append(found_notice(scan.context, scan.unreachable))
-            found.logins.extend(dataclasses.replace(
-                login, expires_at=None, expiry_from=None, detail=scan.unreachable)
+            found.logins.extend(login._replace(
+                expires_at=None, expiry_from=None, detail=scan.unreachable)
                 for login in self._last_seen.get(scan.context, ()))
         return found
 
