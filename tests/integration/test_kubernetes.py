@@ -416,3 +416,66 @@ def test_kubeconfig_and_secrets_modes_untouched(home, kube, ecr_lab):
     assert config.read_bytes() == before  # we never write the user's kubeconfig
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert Path(home.root / ".kube").is_dir()
+
+
+# --------------------------------------------------------------------------------------
+# The tray's loop: clusters asked every few minutes and on a kubeconfig change, not per tick
+# --------------------------------------------------------------------------------------
+def test_tray_loop_asks_clusters_every_five_minutes_and_a_stopped_one_stays_quiet(home, kube):
+    from datetime import timedelta
+
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
+    from tray_app.settings import Paths
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import AutostartView, menu_entries
+
+    home.app_config("[renew]\nautomatic = false\n")
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    kube.add_remote("kind-stopped", unreachable_server())
+    config = kube.write()
+    clock = FakeClock(in_(0))
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    wait = ScriptedWait(clock, timedelta(hours=1), loop.stop)
+    wait.at(timedelta(seconds=130), lambda: config.write_text(config.read_text() + "\n"))
+    loop._wait = wait
+
+    loop.run()
+
+    assert wait.waits >= 3599 and loop.recomputes >= 60
+    scans = kind.count("GET", "/api/v1/secrets") // 2  # two list calls per scan
+    assert scans == 13  # every 300 s over the hour (12), plus once for the edited kubeconfig
+    view = loop.view()
+    entries = menu_entries(view, AutostartView())
+    texts = [e.text for e in entries]
+    assert "Kubernetes pull secrets" in texts
+    row = next(e for e in entries if e.action and e.action[0] == "refresh-secret")
+    assert row.action == ("refresh-secret", DEV, "kind-dev", "default", "ecr-pull")
+    assert any("cluster kind-stopped is not reachable" in t for t in texts)
+    # the warning about the secret came as for Docker logins, and nothing about the stopped
+    # cluster: no alert every minute
+    assert any("Kubernetes kind-dev default/ecr-pull" in t for t in notifier.texts)
+    assert not any("kind-stopped" in t for t in notifier.texts)
+    assert len(notifier.texts) <= 3  # the 60, 15 and 0 minute thresholds at most
+
+
+def test_doctor_names_contexts_which_are_local_and_whether_they_answer(home, kube, production):
+    kube.start("kind-dev")
+    kube.add_remote("prod-eks", production.url)
+    kube.add_remote("kind-stopped", unreachable_server())
+    kube.write(current="prod-eks")
+
+    result = home.run_cli("doctor", "--json", timeout=120)
+
+    checks = {(c["name"], c["detail"].split(":")[0]): c for c in json.loads(result.stdout)}
+    contexts = next(c for (name, _), c in checks.items() if name == "kube contexts")
+    assert "kind-dev (kind)" in contexts["detail"] and "kind-stopped (kind)" in contexts["detail"]
+    assert "not contacted: prod-eks" in contexts["detail"]
+    kubectl = next(c for (name, _), c in checks.items() if name == "kubectl")
+    assert kubectl["level"] == "pass" and kubectl["detail"].endswith("/kubectl")
+    assert checks[("kube cluster", "kind-dev")]["level"] == "pass"
+    stopped = checks[("kube cluster", "kind-stopped")]
+    assert stopped["level"] == "warn" and "not reachable" in stopped["detail"]
+    assert production.connections == 0
