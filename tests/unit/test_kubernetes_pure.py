@@ -260,7 +260,7 @@ def kube_row(seconds_left: int | None = 1200) -> RegistryStatus:
     from tray_app.hosts import parse_registry
 
     return RegistryStatus(parse_registry(DEV), "kubernetes", utc_now(), seconds_left,
-                          State.WARNING, "", "dev", "token", REF)
+                          State.WARNING, "", "dev", "token", kubernetes=REF)
 
 
 def test_json_rows_carry_the_kubernetes_object_only_for_secrets():
