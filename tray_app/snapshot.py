@@ -60,7 +60,7 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
             found.extend(helper_logins(docker))
         found.extend(managed_logins(docker, ecr_cache))
     found.extend(podman_logins(paths.podman_auth_files))
-    if clusters is not None and settings.kubernetes and has_kubeconfig(paths):
+    if clusters is not None and settings.kubernetes and has_kubeconfig(paths, settings):
         found.extend(clusters.findings(paths.kubeconfigs, settings.kube_contexts))
     aws = _guarded(found, paths.aws_config, lambda: load_aws_config(paths.aws_config))
     aws = aws or AwsConfig(paths.aws_config, {}, {})
@@ -81,9 +81,20 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
                     tuple(_unique(found.notices)))
 
 
-def has_kubeconfig(paths: Paths) -> bool:
-    """One stat per KUBECONFIG file: all `status` pays when no cluster is configured."""
-    return any(os.path.isfile(path) for path in paths.kubeconfigs)
+def has_kubeconfig(paths: Paths, settings: Settings | None = None) -> bool:
+    """Is there a kubeconfig that may name a local (or listed) cluster?
+
+    No file: one stat per KUBECONFIG entry, all `status` pays then. A file whose text has
+    none of the words a local context needs (``kind-``, ``minikube``, ``127.``...) nor a
+    listed context name cannot make one: skipped without importing PyYAML or kubectl code.
+    """
+    present = [path for path in paths.kubeconfigs if os.path.isfile(path)]
+    if not present:
+        return False
+    from tray_app.sources.kubeconfig import may_name_local_context
+
+    listed = settings.kube_contexts if settings else ()
+    return any(may_name_local_context(path, listed) for path in present)
 
 
 def _ecr_cache(paths: Paths) -> dict:

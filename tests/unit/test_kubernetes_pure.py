@@ -121,6 +121,22 @@ def test_a_broken_kubeconfig_is_one_problem_naming_it(tmp_path, text):
     assert [c.name for c in config.chosen()] == ["kind-dev"]
 
 
+def test_a_production_only_kubeconfig_is_skipped_without_parsing(tmp_path):
+    from tray_app.sources.kubeconfig import may_name_local_context
+
+    prod = kubeconfig(tmp_path / "prod", {"arn:aws:eks:eu-west-1:1:cluster/prod":
+                                          "https://ABC.gr7.eu-west-1.eks.amazonaws.com"})
+    assert not may_name_local_context(prod)
+    assert may_name_local_context(prod, listed=["arn:aws:eks:eu-west-1:1:cluster/prod"])
+    for contexts in ({"kind-dev": "https://10.0.0.1"}, {"lab": "https://127.0.0.1:6443"},
+                     {"lab": "https://[::1]:6443"}, {"Docker-Desktop": "https://x:6443"}):
+        assert may_name_local_context(kubeconfig(tmp_path / "k", contexts))
+    escaped = tmp_path / "escaped"
+    escaped.write_text('contexts:\n- name: "\\x6bind-dev"\n')
+    assert may_name_local_context(escaped)
+    assert may_name_local_context(tmp_path / "missing")  # unreadable: parse and report
+
+
 def test_malformed_entries_are_skipped_not_fatal(tmp_path):
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump({"contexts": [None, "x", {"name": 3},

@@ -54,7 +54,7 @@ def load_snapshot(kubernetes: bool = True) -> tuple[Snapshot, str | None]:
     except TrayAppError as error:
         settings, problem = Settings(), str(error)
     clusters = None
-    if kubernetes and settings.kubernetes and has_kubeconfig(paths):
+    if kubernetes and settings.kubernetes and has_kubeconfig(paths, settings):
         from tray_app.sources.kubernetes import ClusterScan  # only with a kubeconfig
 
         clusters = ClusterScan()

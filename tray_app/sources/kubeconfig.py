@@ -21,6 +21,10 @@ LOCAL_NAMES = ("minikube", "docker-desktop", "docker-for-desktop", "rancher-desk
                "orbstack", "colima")
 LOCAL_PREFIXES = ("kind-", "k3d-", "colima-")
 MINIKUBE_EXTENSION = "minikube.sigs.k8s.io"
+# Text one of which any local context's kubeconfig entry must contain (names, the minikube
+# extension, loopback server forms): a file with none of them needs no YAML parsing.
+LOCAL_MARKERS = (*LOCAL_NAMES, *LOCAL_PREFIXES, MINIKUBE_EXTENSION, "127.", "localhost",
+                 "::1", "0:0:0:0:0:0:0:1", "[::ffff:127")
 
 
 class KubeContext(NamedTuple):
@@ -46,6 +50,19 @@ class KubeConfig(NamedTuple):
 
     def get(self, name: str) -> KubeContext | None:
         return next((c for c in self.contexts if c.name == name), None)
+
+
+def may_name_local_context(path: Path, listed: Iterable[str] = ()) -> bool:
+    """A cheap, conservative text check before parsing: False only when no context in the
+    file can count as local or listed. Unreadable or odd files answer True (parse them, so
+    their problem is reported)."""
+    try:
+        text = path.read_bytes().decode("utf-8", "replace").lower()
+    except OSError:
+        return True
+    if "\\" in text:  # YAML escapes could spell a marker: parse to be sure
+        return True
+    return any(marker in text for marker in (*LOCAL_MARKERS, *(n.lower() for n in listed)))
 
 
 def existing(files: Iterable[Path]) -> list[Path]:

@@ -234,7 +234,8 @@ class TrayLoop:
 
     def _cluster_scan(self):
         """Kubernetes pull secrets: asked every KUBE_SCAN_SECONDS at most, never per tick."""
-        if self.clusters is None and self._settings.kubernetes and has_kubeconfig(self.paths):
+        if self.clusters is None and self._settings.kubernetes and \
+                has_kubeconfig(self.paths, self._settings):
             from tray_app.sources.kubernetes import ClusterScan  # lazy: only with a kubeconfig
 
             self.clusters = ClusterScan(KUBE_SCAN_SECONDS, self.clock.monotonic)
