@@ -92,6 +92,9 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(candidates))
 
 
+TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
+
+
 class Settings(NamedTuple):
     """The user's ``config.toml``; every key is optional."""
 
@@ -101,6 +104,7 @@ class Settings(NamedTuple):
     auto_renew: bool = True
     profile_for_host: Mapping[str, str] = MappingProxyType({})
     ignored_hosts: frozenset[str] = frozenset()
+    tray_backend: str = "auto"  # [tray] backend: auto | native | gtk | appindicator | xorg
     kubernetes: bool = True  # [kubernetes] enabled: look at local clusters' pull secrets
     kube_contexts: tuple[str, ...] = ()  # [kubernetes] contexts: non-local ones to include
     restart_failed_pulls: bool = False  # [kubernetes] delete ImagePullBackOff pods on renew
@@ -131,6 +135,7 @@ class Settings(NamedTuple):
         alerts = _table(document, "notifications", path)
         renew = _table(document, "renew", path)
         registries = _table(document, "registries", path)
+        tray = _table(document, "tray", path)
         profiles: dict[str, str] = {}
         ignored: set[str] = set()
         for key, entry in registries.items():
@@ -160,6 +165,9 @@ class Settings(NamedTuple):
         automatic = renew.get("automatic", defaults.auto_renew)
         if not isinstance(automatic, bool):
             raise _bad(path, "renew.automatic must be true or false")
+        backend = tray.get("backend", defaults.tray_backend)
+        if backend not in TRAY_BACKENDS:
+            raise _bad(path, f"tray.backend must be one of {', '.join(TRAY_BACKENDS)}")
         kube = _table(document, "kubernetes", path)
         kube_contexts = kube.get("contexts", [])
         if not isinstance(kube_contexts, list) or not all(
@@ -178,6 +186,7 @@ class Settings(NamedTuple):
             auto_renew=automatic,
             profile_for_host=profiles,
             ignored_hosts=frozenset(ignored),
+            tray_backend=backend,
             kubernetes=kube_flags["enabled"],
             kube_contexts=tuple(dict.fromkeys(kube_contexts)),
             restart_failed_pulls=kube_flags["restart_failed_pulls"],
