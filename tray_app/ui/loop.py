@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, LOGIN_BUTTON, Button, login_identity, plan_alerts
+from tray_app.alerts import (
+    DEFAULT_ACTION,
+    LOGIN_BUTTON,
+    Button,
+    login_identity,
+    plan_alerts,
+    renewing_action,
+)
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
@@ -412,8 +419,7 @@ class TrayLoop:
                 log.info("not repeating a renewal failure already told: %s", title)
                 return
             self._remember_sent(keys, self.clock.wall())
-        action = (("refresh", rows[0].host, rows[0].source) if len(rows) == 1
-                  else ("refresh-expiring",))
+        action = renewing_action(rows[0]) if len(rows) == 1 else ("refresh-expiring",)
         button = Button(LOGIN_BUTTON[0], LOGIN_BUTTON[1], action,
                         f"Press {LOGIN_BUTTON[1]} to try again.\n{body}")
         self.notifier.send(title, body, True, subject=_subject(rows), button=button)
@@ -450,13 +456,13 @@ def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
 
 def _subject(rows: Sequence[RegistryStatus]) -> str:
     """The alert's subject for the same login, so a result replaces the alert's bubble."""
-    return f"refresh|{rows[0].host}|{rows[0].source}" if len(rows) == 1 else "several"
+    return "|".join(renewing_action(rows[0])) if len(rows) == 1 else "several"
 
 
 def _failure_key(row: RegistryStatus, cause: str) -> str:
     """login, cause and expiry; the expiry stays second to last (alerts.forget_old)."""
     digest = hashlib.sha256(cause.encode()).hexdigest()[:16]
-    return f"renew-failed|{row.host}|{row.source}|{digest}|{iso_utc(row.expires_at)}|0"
+    return f"renew-failed|{row.host}|{row.where}|{digest}|{iso_utc(row.expires_at)}|0"
 
 
 def _attempt_key(row: RegistryStatus) -> str:
