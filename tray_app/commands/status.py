@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from tray_app import APP_NAME
+from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 from tray_app.timeutil import format_time_left, iso_utc
 
+if TYPE_CHECKING:
+    import argparse
+
 EXIT_ATTENTION = 1  # --check: a watched login is expired or critical
 EXIT_UNREADABLE = 2  # some source could not be read
 
 
+FLAGS = {
+    "--json": "print the JSON contract",
+    "--check": "exit 1 when a non-managed login is expired or critical",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the JSON contract")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a non-managed login is expired or critical")
+    add_flags(parser, FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
