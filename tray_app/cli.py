@@ -32,6 +32,7 @@ COMMANDS = {
     "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
+    "prompt": "the login countdown for shell prompts (`prompt init bash|zsh|fish`), tmux, bars",
 }
 GLOBAL_FLAGS = {"--debug": "log at debug level"}
 
@@ -78,7 +79,8 @@ def parse_flags_only(command: str | None, argv: Sequence[str]) -> SimpleNamespac
         return None
     switches = {flag.removeprefix("--").replace("-", "_"): flag in before | after
                 for flag in {**GLOBAL_FLAGS, **flags}}
-    return SimpleNamespace(command=command, version=False, **switches)
+    defaults = getattr(_command_module(command), "DEFAULTS", {})  # its positional arguments
+    return SimpleNamespace(command=command, version=False, **defaults, **switches)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace | SimpleNamespace:

@@ -12,6 +12,7 @@ from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
+from tray_app.summary import write_summary
 from tray_app.timeutil import format_time_left, iso_utc
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ EXIT_UNREADABLE = 2  # some source could not be read
 FLAGS = {
     "--json": "print the JSON contract",
     "--check": "exit 1 when a non-managed login is expired or critical",
+    "--quiet": "print nothing; only refresh the shell prompt's summary (exit status as usual)",
 }
 
 
@@ -37,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
         config_file = str(Paths.from_env().config_file)
         snapshot = snapshot._replace(errors=(
             SourceProblem(config_file, settings_problem), *snapshot.errors))
-    print(snapshot_json(snapshot) if args.json else render_table(snapshot))
-    for problem in snapshot.errors:
-        print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+    if not args.quiet:
+        print(snapshot_json(snapshot) if args.json else render_table(snapshot))
+        for problem in snapshot.errors:
+            print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
     if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
@@ -47,14 +50,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_snapshot() -> tuple[Snapshot, str | None]:
+def load_snapshot(paths: Paths | None = None) -> tuple[Snapshot, str | None]:
     """Snapshot with the user's settings; a broken config file falls back to defaults."""
-    paths = Paths.from_env()
+    snapshot, _, problem = snapshot_with_settings(paths or Paths.from_env())
+    return snapshot, problem
+
+
+def snapshot_with_settings(paths: Paths) -> tuple[Snapshot, Settings, str | None]:
+    """The snapshot, the settings it used, and what was wrong with the config file. Every
+    snapshot also rewrites the shell prompt's summary file (a failed write is ignored:
+    the prompt then marks its old summary stale)."""
     try:
         settings, problem = Settings.load(paths.config_file), None
     except TrayAppError as error:
         settings, problem = Settings(), str(error)
-    return take_snapshot(paths, settings), problem
+    snapshot = take_snapshot(paths, settings)
+    write_summary(paths, snapshot, settings)
+    return snapshot, settings, problem
 
 
 def needs_login(snapshot: Snapshot) -> bool:

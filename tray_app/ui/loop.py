@@ -28,6 +28,7 @@ from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 from tray_app.statefile import logins_path
+from tray_app.summary import write_summary
 from tray_app.timeutil import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class TrayLoop:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
         snapshot = take_snapshot(self.paths, self._settings, now)
+        write_summary(self.paths, snapshot, self._settings)  # for shell prompts
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
         self._log_new_problems(previous, snapshot)
