@@ -4,7 +4,8 @@ No GUI, no I/O. The caller persists ``AlertPlan.mark_sent`` (see ``tray_app.aler
 and hands the notification to a notifier.
 
 Rules:
-- every watched login (not managed, expiry known) and every SSO session that only a browser
+- every watched login (expiry known; for an ecr-login row, the end of the SSO session behind
+  its profile when only a browser can renew it) and every SSO session that only a browser
   sign-in can renew has one alert per threshold in ``Settings.notify_minutes``
   (default 60, 15 and 0 = at expiry); a threshold is due once the time left is at or below it;
 - an alert is keyed by what it is about *and its expiry*, so a renewed login alerts again;
@@ -39,6 +40,7 @@ class DueAlert:
     threshold_minutes: int
     seconds_left: int
     sso: bool = False
+    ends_with: str | None = None  # managed rows: what ends ("SSO session corp")
 
     @property
     def expired(self) -> bool:
@@ -64,7 +66,12 @@ def login_identity(row: RegistryStatus) -> tuple[str, str]:
 
 
 def registry_key(row: RegistryStatus, threshold: int) -> str:
-    return f"login|{row.host}|{row.source}|{iso_utc(row.expires_at)}|{threshold}"
+    return f"login|{row.host}|{row.source}|{iso_utc(_ends_at(row))}|{threshold}"
+
+
+def _ends_at(row: RegistryStatus) -> datetime | None:
+    """When the login stops working: its token's expiry, or (managed) its credentials'."""
+    return row.credentials_expire_at if row.managed else row.expires_at
 
 
 def sso_key(session: SsoStatus, threshold: int) -> str:
@@ -79,9 +86,10 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     told: list[DueAlert] = []
     marks: set[str] = set()
     for row in _watched(snapshot.registries, quiet):
-        seconds_left = _seconds_left(row.expires_at, now)
+        seconds_left = _seconds_left(_ends_at(row), now)
         keys = {t: registry_key(row, t) for t in thresholds}
-        _collect(keys, seconds_left, sent, row.registry.label, False, told, marks)
+        _collect(keys, seconds_left, sent, row.registry.label, False, told, marks,
+                 row.credentials_from if row.managed else None)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
         keys = {t: sso_key(session, t) for t in thresholds}
@@ -94,7 +102,10 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
 def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple[str, str]]
              ) -> Iterable[RegistryStatus]:
     for row in rows:
-        if row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:
+        if row.managed:
+            if row.credentials_expire_at is None:
+                continue
+        elif row.state in (State.MANAGED, State.UNKNOWN) or row.expires_at is None:
             continue
         if login_identity(row) in quiet:
             continue
@@ -114,7 +125,7 @@ def _seconds_left(expires_at: datetime | None, now: datetime) -> int:
 
 
 def _collect(keys: dict[int, str], seconds_left: int, sent: Set[str], subject: str, sso: bool,
-             told: list[DueAlert], marks: set[str]) -> None:
+             told: list[DueAlert], marks: set[str], ends_with: str | None = None) -> None:
     due = [t for t in keys if seconds_left <= t * 60]
     if not due:
         return
@@ -122,7 +133,7 @@ def _collect(keys: dict[int, str], seconds_left: int, sent: Set[str], subject: s
     marks.update(keys[t] for t in due)
     if keys[most_severe] in sent:
         return  # already told at this level; lower levels were folded into it
-    told.append(DueAlert(keys[most_severe], subject, most_severe, seconds_left, sso))
+    told.append(DueAlert(keys[most_severe], subject, most_severe, seconds_left, sso, ends_with))
 
 
 def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notification:
@@ -136,27 +147,43 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
     title = (f"{len(alerts)} ECR logins need attention" if expired < len(alerts)
              else f"{len(alerts)} ECR logins expired")
     lines = [_line(a, None) for a in alerts]
-    sso_only = all(a.sso for a in alerts)
+    sso_only = all(a.sso or a.ends_with for a in alerts)
     several = DEFAULT_ACTION_FOR_SEVERAL if action == DEFAULT_ACTION and not sso_only else action
     lines.append(f"To renew: {_action_for(sso_only, several)}")
     return Notification(title, "\n".join(lines), urgent)
 
 
 def _title_for(alert: DueAlert) -> str:
+    if alert.ends_with:
+        return f"ecr-login for {alert.subject} {_stops(alert)}"
     what = alert.subject if alert.sso else f"ECR login {alert.subject}"
     return f"{what} expired" if alert.expired else f"{what} ends in {_minutes(alert)}"
 
 
 def _line(alert: DueAlert, action: str | None) -> str:
-    when = "expired" if alert.expired else f"ends in {_minutes(alert)}"
-    text = f"{alert.subject} {when}"
+    if alert.ends_with:  # "ecr-login for X stops working in 15 min: SSO session corp ends"
+        ends = "ended" if alert.expired else "ends"
+        text = f"ecr-login for {alert.subject} {_stops(alert)}: {alert.ends_with} {ends}"
+    else:
+        when = "expired" if alert.expired else f"ends in {_minutes(alert)}"
+        text = f"{alert.subject} {when}"
     if action is not None:
-        text += f" - {_action_for(alert.sso, action)}"
+        todo = _managed_action(action) if alert.ends_with else _action_for(alert.sso, action)
+        text += f" - {todo}"
     return text
+
+
+def _stops(alert: DueAlert) -> str:
+    return "stopped working" if alert.expired else f"stops working in {_minutes(alert)}"
 
 
 def _action_for(sso: bool, action: str) -> str:
     return "open the tray to sign in" if sso and action == DEFAULT_ACTION else action
+
+
+def _managed_action(action: str) -> str:
+    """ecr-login renews the token itself: only signing in to the session helps."""
+    return "sign in" if action == DEFAULT_ACTION else action
 
 
 def _minutes(alert: DueAlert) -> str:

@@ -24,7 +24,8 @@ EXIT_UNREADABLE = 2  # some source could not be read
 
 FLAGS = {
     "--json": "print the JSON contract",
-    "--check": "exit 1 when a non-managed login is expired or critical",
+    "--check": "exit 1 when a login is expired or critical (an ecr-login registry: when the"
+               " SSO session behind it is)",
     "--quiet": "print nothing; only refresh the shell prompt's summary (exit status as usual)",
 }
 
@@ -101,6 +102,7 @@ def _registry_document(row: RegistryStatus) -> dict:
         "state": row.state.value,
         "detail": row.detail,
         "profile": row.profile,
+        "credentials_expire_at": iso_utc(row.credentials_expire_at),
     }
 
 
@@ -124,7 +126,7 @@ def render_table(snapshot: Snapshot) -> str:
             ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
             [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
              for r in snapshot.registries],
-            details=[r.detail if r.state != State.MANAGED else "" for r in snapshot.registries],
+            details=[_detail(r) for r in snapshot.registries],
         )
     else:
         lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
@@ -140,8 +142,17 @@ def render_table(snapshot: Snapshot) -> str:
 
 
 def _time_left(row: RegistryStatus) -> str:
+    if row.managed and row.state != State.MANAGED:  # its SSO session is what runs out
+        return f"{format_time_left(row.credentials_seconds_left)} (SSO)"
     text = format_time_left(row.seconds_left)
     return f"{text} (cached)" if row.state == State.MANAGED and row.seconds_left else text
+
+
+def _detail(row: RegistryStatus) -> str:
+    """Managed rows tell their SSO session's end; the generic "fetches a token" is noise."""
+    if row.managed and row.credentials_from is None:
+        return ""
+    return row.detail
 
 
 def _sso_time_left(session: SsoStatus) -> str:

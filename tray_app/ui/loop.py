@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
+from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
 from tray_app.summary import write_summary
 from tray_app.timeutil import iso_utc, utc_now
@@ -66,6 +68,7 @@ class LoopView:
     auto_renew: bool
     settings_problem: str | None
     progress: str | None = None  # the engine's latest step while busy
+    ecr_login_installed: bool = False  # docker-credential-ecr-login is on PATH
 
 
 def watched_files(paths: Paths) -> list[Path]:
@@ -137,6 +140,7 @@ class TrayLoop:
         self._last_full: float | None = None  # monotonic time of the last full recompute
         self._last_tick: tuple[datetime, float] | None = None
         self._snapshot: Snapshot | None = None
+        self._ecr_login_installed = False
         self._settings, self._settings_problem = load_settings(paths)
         self._state: TrayState = load_tray_state(paths.state_dir)
         self._busy: str | None = None
@@ -212,8 +216,10 @@ class TrayLoop:
         self._settings, self._settings_problem = load_settings(self.paths)
         snapshot = take_snapshot(self.paths, self._settings, now)
         write_summary(self.paths, snapshot, self._settings)  # for shell prompts
+        installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
+            self._ecr_login_installed = installed
         self._log_new_problems(previous, snapshot)
         quiet = self._auto_renew(snapshot, now)
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
@@ -364,7 +370,8 @@ class TrayLoop:
     def view(self) -> LoopView:
         with self._lock:
             return LoopView(self._snapshot, self._busy, self.auto_renew, self._settings_problem,
-                            self._progress_text if self._busy else None)
+                            self._progress_text if self._busy else None,
+                            ecr_login_installed=self._ecr_login_installed)
 
     def _publish(self) -> None:
         try:

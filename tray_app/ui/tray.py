@@ -34,9 +34,14 @@ from tray_app.ui.notify import DesktopNotifier
 
 log = logging.getLogger(__name__)
 ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
-NO_MENU_HINT = ("this tray has no menu (pystray fell back to its xorg backend) - install"
-                " PyGObject: `sudo apt install python3-gi gir1.2-gtk-3.0` for the system"
-                " Python, or `pip install 'pygobject<3.51'` in a virtualenv")
+
+
+def no_menu_hint() -> str:
+    """The xorg fallback's warning, with the command that fits how this copy was installed."""
+    from tray_app.install_info import current
+
+    return ("this tray has no menu (pystray fell back to its xorg backend: no PyGObject) -"
+            f" to get one: {current().menu_fix_command()}")
 
 
 def require_desktop() -> None:
@@ -183,8 +188,9 @@ class TrayApp:
             raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
                                "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
         if backend == "xorg":
-            print(f"{APP_NAME}: {NO_MENU_HINT}", file=sys.stderr)
-            log.warning(NO_MENU_HINT)
+            hint = no_menu_hint()
+            print(f"{APP_NAME}: {hint}", file=sys.stderr)
+            log.warning(hint)
         try:
             self.icon.run(setup=self._setup)
         finally:
