@@ -27,8 +27,8 @@ def summary_of(home) -> Summary:
 
 @pytest.fixture
 def home_with_logins(home):
-    """Two plain logins (9 and 44 minutes left) and a managed one that expires sooner."""
-    home.docker_config({DEV: {"auth": docker_auth(44)}, OPS: {"auth": docker_auth(9)},
+    """Two plain logins (9.5 and 44 minutes left) and a managed one that expires sooner."""
+    home.docker_config({DEV: {"auth": docker_auth(44)}, OPS: {"auth": docker_auth(9.5)},
                         MANAGED: {}}, credHelpers={MANAGED: "ecr-login"})
     home.ecr_login_cache({MANAGED: in_(2)})
     return home
@@ -40,7 +40,7 @@ def test_status_writes_the_soonest_watched_login(home_with_logins):
     assert result.returncode == 0, result.stderr
     summary = summary_of(home_with_logins)
     assert summary.label == "333333333333 us-west-2"  # not the managed one (2 minutes)
-    assert before + 8 * 60 <= summary.expires_at <= before + 9 * 60 + 5
+    assert before + 9 * 60 <= summary.expires_at <= before + 10 * 60
     assert (summary.worst, summary.attention) == ("critical", 2)
     assert (summary.warning_seconds, summary.critical_seconds) == (3600, 900)
     assert before <= summary.generated_at <= time.time()
