@@ -19,6 +19,9 @@ from tray_app.commands import add_flags
 if TYPE_CHECKING:
     import argparse
 
+    from tray_app.prompt import Segment
+    from tray_app.settings import Paths
+
 FLAGS = {
     "--tmux": "colour the segment with tmux #[fg=...] codes",
     "--waybar": "print waybar's JSON (text, class = level, tooltip)",
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def current_segment(paths):
+def current_segment(paths: Paths) -> Segment:
     """The segment from the summary file; a missing or stale file is refreshed first."""
     import time
 
@@ -77,7 +80,7 @@ def current_segment(paths):
     return segment(summary, now)
 
 
-def init_code(shell: str, paths) -> str:
+def init_code(shell: str, paths: Paths) -> str:
     from tray_app.prompt_init import init_snippet
     from tray_app.summary import source_files, summary_path
 
