@@ -33,6 +33,7 @@ COMMANDS = {
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
     "credhelper": "hand registries to docker-credential-ecr-login (never expires) and back",
+    "kube": "Kubernetes pull secrets of local clusters: `kube secret HOST ...` creates one",
     "prompt": "the login countdown for shell prompts (`prompt init bash|zsh|fish`), tmux, bars",
 }
 GLOBAL_FLAGS = {"--debug": "log at debug level"}

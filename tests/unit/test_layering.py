@@ -8,7 +8,7 @@ import pytest
 
 from tests.builders import REPO_ROOT, docker_auth, host, in_
 
-HEAVY = ["boto3", "botocore", "pystray", "plyer", "PIL", "gi", "Xlib"]
+HEAVY = ["boto3", "botocore", "pystray", "plyer", "PIL", "gi", "Xlib", "dbus_fast"]  # tray only
 
 
 def modules_after(code: str, env: dict | None = None) -> set[str]:

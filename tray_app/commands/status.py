@@ -11,7 +11,7 @@ from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.summary import write_summary
 from tray_app.timeutil import format_time_left, iso_utc
 
@@ -27,6 +27,7 @@ FLAGS = {
     "--check": "exit 1 when a login is expired or critical (an ecr-login registry: when the"
                " SSO session behind it is)",
     "--quiet": "print nothing; only refresh the shell prompt's summary (exit status as usual)",
+    "--no-kubernetes": "skip the pull secrets of local Kubernetes clusters",
 }
 
 
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot, settings_problem = load_snapshot()
+    snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
     if settings_problem:  # a broken config.toml is an unreadable source like any other
         config_file = str(Paths.from_env().config_file)
         snapshot = snapshot._replace(errors=(
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(snapshot_json(snapshot) if args.json else render_table(snapshot))
         for problem in snapshot.errors:
             print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+        for notice in snapshot.notices:  # a stopped cluster: said once, not an error
+            print(f"{APP_NAME}: {notice.message}", file=sys.stderr)
     if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
@@ -51,13 +54,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_snapshot(paths: Paths | None = None) -> tuple[Snapshot, str | None]:
-    """Snapshot with the user's settings; a broken config file falls back to defaults."""
-    snapshot, _, problem = snapshot_with_settings(paths or Paths.from_env())
+def load_snapshot(kubernetes: bool = True, paths: Paths | None = None
+                  ) -> tuple[Snapshot, str | None]:
+    """Snapshot with the user's settings; a broken config file falls back to defaults.
+    ``kubernetes``: also ask local clusters for their pull secrets (when a kubeconfig
+    exists; without one this costs a stat)."""
+    snapshot, _, problem = snapshot_with_settings(paths or Paths.from_env(), kubernetes)
     return snapshot, problem
 
 
-def snapshot_with_settings(paths: Paths) -> tuple[Snapshot, Settings, str | None]:
+def snapshot_with_settings(paths: Paths, kubernetes: bool = True
+                           ) -> tuple[Snapshot, Settings, str | None]:
     """The snapshot, the settings it used, and what was wrong with the config file. Every
     snapshot also rewrites the shell prompt's summary file (a failed write is ignored:
     the prompt then marks its old summary stale)."""
@@ -65,7 +72,12 @@ def snapshot_with_settings(paths: Paths) -> tuple[Snapshot, Settings, str | None
         settings, problem = Settings.load(paths.config_file), None
     except TrayAppError as error:
         settings, problem = Settings(), str(error)
-    snapshot = take_snapshot(paths, settings)
+    clusters = None
+    if kubernetes and settings.kubernetes and has_kubeconfig(paths, settings):
+        from tray_app.sources.kubernetes import ClusterScan  # only with a kubeconfig
+
+        clusters = ClusterScan()
+    snapshot = take_snapshot(paths, settings, clusters=clusters)
     write_summary(paths, snapshot, settings)
     return snapshot, settings, problem
 
@@ -103,7 +115,17 @@ def _registry_document(row: RegistryStatus) -> dict:
         "detail": row.detail,
         "profile": row.profile,
         "credentials_expire_at": iso_utc(row.credentials_expire_at),
-    }
+    } | _kubernetes_document(row)
+
+
+def _kubernetes_document(row: RegistryStatus) -> dict:
+    """Only rows of source ``kubernetes`` carry this key (the rest of the contract is as
+    before)."""
+    ref = row.kubernetes
+    if ref is None:
+        return {}
+    return {"kubernetes": {"context": ref.context, "namespace": ref.namespace,
+                           "secret": ref.secret}}
 
 
 def _sso_document(session: SsoStatus) -> dict:
@@ -121,15 +143,27 @@ def _sso_document(session: SsoStatus) -> dict:
 
 def render_table(snapshot: Snapshot) -> str:
     lines = []
-    if snapshot.registries:
+    logins = [r for r in snapshot.registries if r.kubernetes is None]
+    secrets = [r for r in snapshot.registries if r.kubernetes is not None]
+    if logins:
         lines += _table(
             ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
             [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
-             for r in snapshot.registries],
-            details=[_detail(r) for r in snapshot.registries],
+             for r in logins],
+            details=[_detail(r) for r in logins],
         )
     else:
         lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
+    if secrets or snapshot.notices:
+        lines.append("")
+    if secrets:
+        lines += _table(
+            ["KUBERNETES SECRET", "REGISTRY", "TIME LEFT", "STATE", "PROFILE"],
+            [[r.kubernetes.label, r.registry.label, _time_left(r), r.state.value,
+              r.profile or "-"] for r in secrets],
+            details=[r.detail for r in secrets],
+        )
+    lines += [f"Kubernetes: {notice.message}" for notice in snapshot.notices]
     if snapshot.sso_sessions:
         lines.append("")
         lines += _table(

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, login_identity, plan_alerts
+from tray_app.alerts import DEFAULT_ACTION, Button, login_identity, plan_alerts
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
 from tray_app.summary import write_summary
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 FULL_EVERY_SECONDS = 60.0
+KUBE_SCAN_SECONDS = 300.0  # clusters are asked at most this often (or on a kubeconfig change)
 JUMP_TOLERANCE_SECONDS = 5.0  # wall vs monotonic disagreement that means suspend/clock change
 AUTO_RENEW_EXPIRED_WITHIN = timedelta(hours=12)  # renew a login that lapsed while asleep
 WORKER_JOIN_SECONDS = 5.0
@@ -56,7 +57,11 @@ class SystemClock:
 
 
 class Notifier(Protocol):
-    def send(self, title: str, body: str, urgent: bool = False) -> bool: ...
+    """Shows a notification. ``subject``: a newer one about the same subject replaces the
+    older bubble; ``button``: an action button, for notifiers whose server shows them."""
+
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button: Button | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class LoopView:
 
 def watched_files(paths: Paths) -> list[Path]:
     return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
-            paths.config_file, logins_path(paths.state_dir)]
+            paths.config_file, logins_path(paths.state_dir), *paths.kubeconfigs]
 
 
 def fingerprint(paths: Paths) -> tuple:
@@ -148,6 +153,7 @@ class TrayLoop:
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
+        self.clusters = None  # a ClusterScan, made once a kubeconfig exists
         self.recomputes = 0
         self.clock_jumps = 0
 
@@ -214,7 +220,7 @@ class TrayLoop:
     def _recompute(self, now: datetime) -> None:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
-        snapshot = take_snapshot(self.paths, self._settings, now)
+        snapshot = take_snapshot(self.paths, self._settings, now, self._cluster_scan())
         write_summary(self.paths, snapshot, self._settings)  # for shell prompts
         installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
@@ -228,9 +234,19 @@ class TrayLoop:
             self._remember(self._state.with_sent(plan.mark_sent, now))
         if plan.notification is not None:
             log.info("alert: %s", plan.notification.title)
-            self.notifier.send(plan.notification.title, plan.notification.body,
-                               plan.notification.urgent)
+            note = plan.notification
+            self.notifier.send(note.title, note.body, note.urgent, subject=note.subject,
+                               button=note.button)
         self._publish()
+
+    def _cluster_scan(self):
+        """Kubernetes pull secrets: asked every KUBE_SCAN_SECONDS at most, never per tick."""
+        if self.clusters is None and self._settings.kubernetes and \
+                has_kubeconfig(self.paths, self._settings):
+            from tray_app.sources.kubernetes import ClusterScan  # lazy: only with a kubeconfig
+
+            self.clusters = ClusterScan(KUBE_SCAN_SECONDS, self.clock.monotonic)
+        return self.clusters
 
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
         """Each unreadable file once, when it turns up (the menu says "see Open log")."""
@@ -238,6 +254,10 @@ class TrayLoop:
         for problem in snapshot.errors:
             if problem not in known:
                 log.warning("%s", problem.message)
+        seen = set(previous.notices) if previous else set()
+        for notice in snapshot.notices:  # a stopped cluster: once, quietly
+            if notice not in seen:
+                log.info("%s", notice.message)
         if self._settings_problem and (previous is None or self._settings_problem
                                        != getattr(self, "_logged_settings_problem", None)):
             log.warning("%s", self._settings_problem)
@@ -326,6 +346,8 @@ class TrayLoop:
                 self._busy = None
                 self._progress_text = None
                 self._quiet = frozenset()
+            if self.clusters is not None:
+                self.clusters.invalidate()  # show the secrets as the renewal left them
             self.nudge()
             self._publish()
 
@@ -390,7 +412,7 @@ def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
 def _attempt_key(row: RegistryStatus) -> str:
     """One silent attempt per login, expiry and stage (warning, then critical once more)."""
     stage = "warning" if row.state == State.WARNING else "critical"
-    return f"{row.host}|{row.source}|{iso_utc(row.expires_at)}|{stage}"
+    return f"{row.host}|{row.where}|{iso_utc(row.expires_at)}|{stage}"
 
 
 def _silently_renewable(can_renew_silently: Callable[[str | None], bool],
