@@ -26,29 +26,29 @@ class Watcher(ServiceInterface):
         self.items: list[str] = []
 
     @dbus_method(name="RegisterStatusNotifierItem")
-    def register(self, service: "s") -> None:  # noqa: F821
+    def register(self, service: "s") -> None:
         self.items.append(service)
         print(f"registered {service}", flush=True)
         self.StatusNotifierItemRegistered(service)
 
     @dbus_method(name="RegisterStatusNotifierHost")
-    def register_host(self, service: "s") -> None:  # noqa: F821
+    def register_host(self, service: "s") -> None:
         pass
 
     @dbus_property(access=PropertyAccess.READ, name="RegisteredStatusNotifierItems")
-    def registered(self) -> "as":  # noqa: F722
+    def registered(self) -> "as":
         return self.items
 
     @dbus_property(access=PropertyAccess.READ, name="IsStatusNotifierHostRegistered")
-    def host_registered(self) -> "b":  # noqa: F821
+    def host_registered(self) -> "b":
         return True
 
     @dbus_property(access=PropertyAccess.READ, name="ProtocolVersion")
-    def version(self) -> "i":  # noqa: F821
+    def version(self) -> "i":
         return 0
 
     @dbus_signal()
-    def StatusNotifierItemRegistered(self, service) -> "s":  # noqa: F821
+    def StatusNotifierItemRegistered(self, service) -> "s":
         return service
 
 
