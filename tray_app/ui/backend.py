@@ -154,8 +154,12 @@ def gather_facts(config_choice: str | None = None, probe_gtk: bool | None = None
         return Facts(sys.platform, forced=forced, forced_by=forced_by)
     x_display = os.environ.get("DISPLAY") or None
     wayland = os.environ.get("WAYLAND_DISPLAY") or None
-    has_dbus_fast, bus, watcher = watcher_on_session_bus()
     xembed = xembed_tray_present() if x_display else None
+    # With an XEmbed tray the gtk backend may win: ask D-Bus from a child then, so the gtk
+    # tray does not carry dbus-fast and asyncio in its memory for nothing.
+    in_child = bool(xembed) and "dbus_fast" not in sys.modules \
+        and not getattr(sys, "frozen", False)
+    has_dbus_fast, bus, watcher = watcher_in_child() if in_child else watcher_on_session_bus()
     facts = Facts("linux", x_display, wayland, bus, watcher, has_dbus_fast, xembed,
                   forced=forced, forced_by=forced_by)
     needs_gtk = probe_gtk if probe_gtk is not None else (
@@ -202,6 +206,20 @@ def watcher_on_session_bus() -> tuple[bool, bool, bool | None]:
         log.debug("session bus not reachable: %s", error)
         return True, False, None
     return True, reachable, watcher
+
+
+def watcher_in_child() -> tuple[bool, bool, bool | None]:
+    import subprocess
+
+    code = ("import json; from tray_app.ui.backend import watcher_on_session_bus as w;"
+            " print(json.dumps(w()))")
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                timeout=BUS_TIMEOUT + 10, stdin=subprocess.DEVNULL)
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        return bool(found[0]), bool(found[1]), found[2]
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        return watcher_on_session_bus()
 
 
 def xembed_tray_present() -> bool | None:
