@@ -111,12 +111,15 @@ def test_one_managed_alert_reads_as_the_issue_words_it():
     alert = DueAlert("k", "222222222222 eu-central-1", 15, 15 * 60, ends_with="SSO session corp")
     note = compose([alert])
     assert note.title == "ecr-login for 222222222222 eu-central-1 stops working in 15 min"
-    assert note.body == ("ecr-login for 222222222222 eu-central-1 stops working in 15 min:"
-                         " SSO session corp ends - sign in")
+    # what to do first (issue 10: mako and others cut long bodies), then the details
+    assert note.body == ("To renew: sign in\n"
+                         "ecr-login for 222222222222 eu-central-1 stops working in 15 min:"
+                         " SSO session corp ends")
     ended = compose([DueAlert("k", "222222222222 eu-central-1", 0, -60,
                               ends_with="SSO session corp")])
-    assert ended.body == ("ecr-login for 222222222222 eu-central-1 stopped working:"
-                          " SSO session corp ended - sign in")
+    assert ended.body == ("To renew: sign in\n"
+                          "ecr-login for 222222222222 eu-central-1 stopped working:"
+                          " SSO session corp ended")
 
 
 def test_the_icon_and_soonest_follow_the_session_of_a_managed_row(home):

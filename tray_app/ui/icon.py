@@ -179,3 +179,23 @@ def tooltip_text(snapshot: Snapshot | None, busy: str | None = None) -> str:
     else:
         text = "ECR: no logins found"
     return text if len(text) <= TOOLTIP_LIMIT else text[:TOOLTIP_LIMIT - 3] + "..."
+
+
+TOOLTIP_LINES = 5
+
+
+def tooltip_lines(snapshot: Snapshot | None, limit: int = TOOLTIP_LINES) -> list[str]:
+    """One line per soonest-expiring watched login: ``222222222222 eu-central-1: 45m left``."""
+    if snapshot is None:
+        return []
+    timed = sorted((r for r in snapshot.registries
+                    if r.seconds_left is not None and r.state != State.MANAGED),
+                   key=lambda r: r.seconds_left or 0)
+    lines = []
+    for row in timed[:limit]:
+        left = row.seconds_left or 0
+        when = format_time_left(left) if left <= 0 else f"{format_time_left(left)} left"
+        lines.append(f"{row.registry.label}: {when}")
+    if len(timed) > limit:
+        lines.append(f"and {len(timed) - limit} more")
+    return lines

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, login_identity, plan_alerts
+from tray_app.alerts import DEFAULT_ACTION, Button, login_identity, plan_alerts
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
@@ -55,7 +55,11 @@ class SystemClock:
 
 
 class Notifier(Protocol):
-    def send(self, title: str, body: str, urgent: bool = False) -> bool: ...
+    """Shows a notification. ``subject``: a newer one about the same subject replaces the
+    older bubble; ``button``: an action button, for notifiers whose server shows them."""
+
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button: Button | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -226,8 +230,9 @@ class TrayLoop:
             self._remember(self._state.with_sent(plan.mark_sent, now))
         if plan.notification is not None:
             log.info("alert: %s", plan.notification.title)
-            self.notifier.send(plan.notification.title, plan.notification.body,
-                               plan.notification.urgent)
+            note = plan.notification
+            self.notifier.send(note.title, note.body, note.urgent, subject=note.subject,
+                               button=note.button)
         self._publish()
 
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
