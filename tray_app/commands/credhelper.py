@@ -139,7 +139,7 @@ def _mapped_profile(registry: RegistryRef) -> str | None:
 def _snapshot() -> Snapshot:
     from tray_app.commands.status import load_snapshot
 
-    snapshot, problem = load_snapshot()
+    snapshot, problem = load_snapshot(kubernetes=False)  # cluster secrets are not Docker's
     if problem:
         print(f"{APP_NAME}: {problem}", file=sys.stderr)
     return snapshot
