@@ -18,6 +18,7 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
+  zsh fish strace                                         # the prompt snippets run in real shells; strace proves they start no process
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
