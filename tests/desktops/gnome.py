@@ -162,7 +162,9 @@ class GnomeDesktop:
     def indicator(self, item_id: str) -> dict | None:
         """The item's top-bar button: title, box (x, y, w, h), menu state and rows."""
         return self.eval_json(indicator_js(item_id) + (
-            "if (!ind) return null; return {isOpen: ind.menu.isOpen, visible: ind.visible,"
+            "if (!ind) return null; const box = ind.menu.actor; return {isOpen: ind.menu.isOpen,"
+            " menuShown: ind.menu.isOpen && box.visible && box.opacity === 255,"
+            " iconLoaded: !!(ind._icon && ind._icon.gicon), visible: ind.visible,"
             " title: ind._indicator.title, box: ind.get_transformed_position().concat("
             "ind.get_transformed_size()), items: ind.menu._getMenuItems().map(i => ({"
             "label: i.label ? i.label.text : '', sensitive: i.reactive,"
@@ -180,6 +182,11 @@ class GnomeDesktop:
 
     def close_menus(self, item_id: str) -> None:
         self.eval_json(indicator_js(item_id) + "if (ind) ind.menu.close(); return true;")
+
+    def dismiss_banner(self) -> None:
+        """Take the banner on screen away (as a click on its close button would)."""
+        self.eval("Main.messageTray._notification && Main.messageTray._notification.destroy();"
+                  " Main.messageTray._updateState(); true")
 
     # -- notifications -----------------------------------------------------------------
     def notification_server(self) -> str:

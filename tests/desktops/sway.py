@@ -161,6 +161,9 @@ class SwayDesktop:
     def notify_calls(self) -> list[dict]:
         return notify_calls(self.session.logs / "notify-monitor.log")
 
+    def dismiss_notifications(self) -> None:
+        self.session.run(["makoctl", "dismiss", "--all"], env=self.app_env)
+
     def invoke(self, notification_id: int, action: str) -> None:
         """What a click on the bubble's action button does."""
         result = self.session.run(["makoctl", "invoke", "-n", str(notification_id), action],

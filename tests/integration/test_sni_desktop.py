@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 from PIL import Image, ImageChops
@@ -95,10 +96,10 @@ def changed_area(before, after) -> tuple[int, int, int, int] | None:
         return ImageChops.difference(first.convert("RGB"), second.convert("RGB")).getbbox()
 
 
-def ocr(path, box) -> str:
+def ocr(path, box, scratch) -> str:
     if shutil.which("tesseract") is None:
         return ""
-    crop = path.with_name(path.stem + "-crop.png")
+    crop = scratch / "ocr-crop.png"
     with Image.open(path) as image:
         image.crop(box).resize(((box[2] - box[0]) * 2, (box[3] - box[1]) * 2)).save(crop)
     result = subprocess.run(["tesseract", str(crop), "-", "--psm", "6"], capture_output=True,
@@ -124,14 +125,20 @@ def test_the_item_docks_with_pixmaps_and_a_right_click_shows_its_menu(desktop, t
     labels = [row.label for row in sni.menu_rows(desktop.session, item)]
     assert all(label in labels for label in MENU_LABELS), labels
 
+    wait_until(desktop.notifications, 30, "the expiry notification")
+    desktop.dismiss_notifications()  # mako's bubble sits where the menu opens
     docked = desktop.screenshot("docked")
     desktop.click(*TRAY_ICON_AT, RIGHT_BUTTON)
     menu_area = wait_until(lambda: (box := changed_area(docked, desktop.screenshot("menu")))
                            and box[3] - box[1] > 150 and box, 10,
                            "the menu to appear under waybar's tray")
+    desktop.move(TRAY_ICON_AT[0] - 600, 400)  # the pointer off the icon, for the picture
+    time.sleep(0.3)
+    desktop.screenshot("menu")
     left, top, right, bottom = menu_area
     assert top <= BAR_HEIGHT + 10 and right > TRAY_ICON_AT[0] - 400, menu_area
-    text = ocr(desktop.session.shots / "menu.png", (left, max(top, BAR_HEIGHT), right, bottom))
+    text = ocr(desktop.session.shots / "menu.png", (left, max(top, BAR_HEIGHT), right, bottom),
+               desktop.session.folder)
     if text:  # tesseract installed: the rows are really drawn
         assert "Quit" in text and "Refresh all expiring" in text, text
     desktop.click(20, 400)  # close the menu
