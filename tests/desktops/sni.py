@@ -112,3 +112,11 @@ def pixmap_sizes(item: Item) -> list[tuple[int, int]]:
     """(width, height) of each IconPixmap entry whose byte count is width*height*4 (ARGB32)."""
     return [(width, height) for width, height, data in item.props.get("IconPixmap", [])
             if width > 0 and height > 0 and len(data) == width * height * 4]
+
+
+def argb_alpha(item: Item, size: int, x: int, y: int) -> int:
+    """The alpha byte of one pixel of the ``size`` pixmap (ARGB32, network order: A first)."""
+    for width, _height, data in item.props.get("IconPixmap", []):
+        if width == size:
+            return data[(y * width + x) * 4]
+    raise AssertionError(f"no {size} px IconPixmap")

@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.desktop import wait_until
-from tests.desktops.session import UserSession, make_readable, monotonic, notify_calls
+from tests.desktops.session import (
+    UserSession,
+    end_process,
+    make_readable,
+    monotonic,
+    notify_calls,
+)
 
 TOOLS = ("sway", "waybar", "mako", "makoctl", "grim", "dbus-daemon", "dbus-monitor", "busctl",
          "setpriv", "wayland-scanner", "gcc", "jq")  # makoctl needs jq
@@ -105,8 +111,7 @@ class SwayDesktop:
                                           if not p.name.endswith(".lock")), None),
                             20, "sway's Wayland socket", 0.05)
         self.wayland_display = socket.name
-        self.waybar = s.start("waybar", ["waybar", "-c", str(config / "waybar.json"),
-                                         "-s", str(config / "waybar.css")], env=self.app_env)
+        self.start_waybar()
         self.pointer = s.start("vptr", [str(self.vptr_binary)], env=self.app_env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         ready = self.pointer.stdout.readline().decode().strip()
@@ -116,12 +121,27 @@ class SwayDesktop:
         s.start("notify-monitor", ["dbus-monitor", "--address", s.bus_address,
                                    "type='method_call',interface='org.freedesktop.Notifications'"
                                    ",member='Notify'"])
-        wait_until(lambda: s.name_owner_pid("org.kde.StatusNotifierWatcher") == self.waybar.pid,
-                   30, "waybar's tray to own org.kde.StatusNotifierWatcher")
+        self.wait_for_watcher()
         # guard against passing for the wrong reason: D-Bus activation could start dunst
         wait_until(lambda: s.name_owner_pid("org.freedesktop.Notifications") == self.mako.pid,
                    20, "mako to own org.freedesktop.Notifications")
         self.seconds_to_ready = monotonic() - started
+
+    def start_waybar(self) -> None:
+        config = self.session.folder / "config"
+        self.waybar = self.session.start("waybar", ["waybar", "-c", str(config / "waybar.json"),
+                                                    "-s", str(config / "waybar.css")],
+                                         env=self.app_env)
+
+    def wait_for_watcher(self) -> None:
+        wait_until(lambda: self.session.name_owner_pid("org.kde.StatusNotifierWatcher")
+                   == self.waybar.pid, 30, "waybar's tray to own org.kde.StatusNotifierWatcher")
+
+    def restart_waybar(self) -> None:
+        """The panel restarts (a crash, a config reload): a new StatusNotifierWatcher."""
+        end_process(self.waybar)
+        self.start_waybar()
+        self.wait_for_watcher()
 
     def _log(self, name: str) -> str:
         path = self.session.logs / f"{name}.log"

@@ -120,8 +120,10 @@ def test_the_item_docks_with_pixmaps_and_a_right_click_shows_its_menu(desktop, t
     well_known = f"org.kde.StatusNotifierItem-{app.process.pid}-1"
     assert desktop.session.name_owner_pid(well_known) == app.process.pid
     sizes = sni.pixmap_sizes(item)
-    assert len(sizes) >= 3, f"IconPixmap sizes: {sizes}"
-    assert {16, 22, 24} & {width for width, _ in sizes}, sizes  # what panels draw
+    assert len(sizes) >= 3 and (16, 16) in sizes, f"IconPixmap sizes: {sizes}"  # GNOME: 16 px
+    # ARGB32 in network byte order: a round icon has a clear corner and an opaque centre
+    assert sni.argb_alpha(item, 16, 0, 0) == 0 and sni.argb_alpha(item, 16, 8, 8) == 255
+    assert item.props["Status"] == "NeedsAttention"  # a login is expired
     labels = [row.label for row in sni.menu_rows(desktop.session, item)]
     assert all(label in labels for label in MENU_LABELS), labels
 
@@ -188,6 +190,15 @@ def test_the_expiry_notification_is_critical_with_actions_and_its_action_refresh
     wait_until(lambda: refreshed(desktop_lab, home, EXPIRED, calls_before), 90,
                "the refresh the notification's action started")
     app.exited()
+
+
+def test_the_item_registers_again_when_waybar_restarts(desktop, tray):
+    app, _home, item = tray
+    desktop.restart_waybar()
+    again = app.wait_for_item()  # a new waybar knows no items: the app registered again
+    assert desktop.session.name_owner_pid(again.service) == app.process.pid  # the same app
+    assert again.path == item.path
+    assert "Quit" in [row.label for row in sni.menu_rows(desktop.session, again)]
 
 
 def test_quit_from_the_menu_exits_0_and_unregisters(desktop, tray):
