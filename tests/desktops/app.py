@@ -85,14 +85,16 @@ def refreshed(lab, home: FakeHome, registry_host: str, calls_before: int) -> boo
             and lab.registry.accepted(registry_host) > 0)
 
 
-def realistic_home(session: UserSession, lab) -> FakeHome:
-    """Write the HOME the app finds; returns a FakeHome over ``session.home``."""
+def realistic_home(session: UserSession, lab, automatic_renewal: bool = False) -> FakeHome:
+    """Write the HOME the app finds; returns a FakeHome over ``session.home``.
+    ``automatic_renewal``: the default config (the app renews what expires at start)."""
     home = FakeHome(session.home, {"HOME": str(session.home),
                                    "XDG_CONFIG_HOME": str(session.home / ".config"),
                                    "XDG_STATE_HOME": str(session.home / ".local" / "state")})
     home.docker_config({SOON: {"auth": docker_auth(10)}, EXPIRED: {"auth": docker_auth(-60)},
                         LATER: {"auth": docker_auth(540)}})
-    home.app_config(NO_AUTOMATIC_RENEWAL)
+    if not automatic_renewal:
+        home.app_config(NO_AUTOMATIC_RENEWAL)
     lab.credentials_file(session.home, ("default",))
     ca = session.folder / "ca.pem"  # the fixture's CA sits in a folder only root can enter
     shutil.copyfile(lab.ca.ca_cert, ca)

@@ -19,7 +19,9 @@ from tests.desktop import wait_until
 from tests.desktops.app import (
     APP_ID,
     EXPIRED,
+    LATER,
     REGION_OF,
+    SOON,
     realistic_home,
     refreshed,
     start_app,
@@ -112,3 +114,46 @@ def test_a_critical_banner_arrives_and_its_action_button_refreshes(gnome, tray, 
     wait_until(lambda: refreshed(desktop_lab, home, EXPIRED, calls_before), 90,
                "the refresh the banner's button started")
     app.exited()
+
+
+def test_a_row_click_refreshes_and_the_open_menu_follows(gnome, tray, desktop_lab):
+    """GNOME's extension keeps its copy of the menu and updates it only from the item's
+    signals (LayoutUpdated, ItemsPropertiesUpdated): the rows must follow a refresh."""
+    app, home, _indicator = tray
+    calls_before = desktop_lab.endpoint.calls_by_region()[REGION_OF[LATER]]
+    gnome.activate_row(APP_ID, "272727272727 ap-southeast-2")
+    wait_until(lambda: refreshed(desktop_lab, home, LATER, calls_before), 90,
+               "the refresh started from the row in GNOME's menu")
+
+    def rows_followed():
+        rows = [i for i in gnome.indicator(APP_ID)["items"] if i["label"][:1].isdigit()]
+        later = next(i for i in rows if i["label"].startswith("272727272727 ap-southeast-2"))
+        return ("11h" in later["label"] or "12h" in later["label"]) and all(
+            i["sensitive"] for i in rows) and rows
+
+    rows = wait_until(rows_followed, 30, "GNOME's menu to show the new expiry, rows enabled")
+    assert len(rows) == 3, rows
+    app.exited()
+
+
+def test_after_the_renewal_at_start_the_menu_rows_are_enabled_again(gnome, desktop_lab,
+                                                                     plain_app_venv):
+    """The default config renews what expires as the tray starts, while GNOME first reads
+    the menu: its copy must not keep the rows greyed out (disabled while busy)."""
+    home = realistic_home(gnome.session, desktop_lab, automatic_renewal=True)
+    app = start_app(gnome.session, plain_app_venv, gnome.app_env, desktop_lab)
+    try:
+        wait_until(lambda: app.exited() or gnome.indicator(APP_ID), 30, "the indicator")
+        wait_until(lambda: refreshed(desktop_lab, home, SOON, 0), 90,
+                   "the automatic renewal of the 10-minute login")
+
+        def rows_enabled():
+            rows = [i for i in gnome.indicator(APP_ID)["items"] if i["label"][:1].isdigit()]
+            return len(rows) == 3 and all(i["sensitive"] for i in rows) and rows
+
+        rows = wait_until(rows_enabled, 30, "GNOME's menu rows to be enabled after the renewal")
+        soon = next(i for i in rows if i["label"].startswith("252525252525 us-west-2"))
+        assert "11h" in soon["label"] or "12h" in soon["label"], rows
+    finally:
+        app.stop()
+
