@@ -22,13 +22,16 @@ COMMANDS = {
     "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
+    "credhelper": "hand registries to docker-credential-ecr-login (never expires) and back",
 }
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or (given the command being run) one with only that subcommand:
     each subparser costs about a millisecond of start-up, and `status` should start fast."""
     parser = argparse.ArgumentParser(
-        prog=APP_NAME, description="Know when your Amazon ECR logins expire, and renew them.")
+        prog=APP_NAME, description="Know when your Amazon ECR logins expire, and renew them.",
+        epilog=_uninstall_line() if command is None else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true",
                         help="print the version (with --debug also the tray backend and Python)")
     parser.add_argument("--debug", action="store_true", help="log at debug level")
@@ -39,6 +42,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=summary, description=summary)
         _command_module(name).add_arguments(sub)
     return parser
+
+
+def _uninstall_line() -> str:
+    from tray_app.install_info import current
+
+    return f"uninstall: {current().uninstall_command}"
 
 
 def _command_module(name: str):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # The pattern amazon-ecr-credential-helper (v0.12) uses, anchored on the bare host.
 _PRIVATE = re.compile(
@@ -28,8 +28,7 @@ _PARTITION_BY_DOMAIN = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class RegistryRef:
+class RegistryRef(NamedTuple):
     """An ECR registry recognised from a host name or config key."""
 
     host: str

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.hosts import host_of
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Where every file the app reads or writes lives."""
 
     home: Path
@@ -81,16 +81,19 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(candidates))
 
 
-@dataclass(frozen=True)
-class Settings:
+TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
+
+
+class Settings(NamedTuple):
     """The user's ``config.toml``; every key is optional."""
 
     warning_minutes: int = 60
     critical_minutes: int = 15
     notify_minutes: tuple[int, ...] = (60, 15, 0)
     auto_renew: bool = True
-    profile_for_host: Mapping[str, str] = field(default_factory=dict)
+    profile_for_host: Mapping[str, str] = MappingProxyType({})
     ignored_hosts: frozenset[str] = frozenset()
+    tray_backend: str = "auto"  # [tray] backend: auto | native | gtk | appindicator | xorg
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -118,6 +121,7 @@ class Settings:
         alerts = _table(document, "notifications", path)
         renew = _table(document, "renew", path)
         registries = _table(document, "registries", path)
+        tray = _table(document, "tray", path)
         profiles: dict[str, str] = {}
         ignored: set[str] = set()
         for key, entry in registries.items():
@@ -147,6 +151,9 @@ class Settings:
         automatic = renew.get("automatic", defaults.auto_renew)
         if not isinstance(automatic, bool):
             raise _bad(path, "renew.automatic must be true or false")
+        backend = tray.get("backend", defaults.tray_backend)
+        if backend not in TRAY_BACKENDS:
+            raise _bad(path, f"tray.backend must be one of {', '.join(TRAY_BACKENDS)}")
         return cls(
             warning_minutes=warning,
             critical_minutes=critical,
@@ -154,6 +161,7 @@ class Settings:
             auto_renew=automatic,
             profile_for_host=profiles,
             ignored_hosts=frozenset(ignored),
+            tray_backend=backend,
         )
 
 

@@ -12,9 +12,9 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file, write_json_atomic
@@ -23,8 +23,7 @@ from tray_app.timeutil import iso_utc, parse_time
 LOGINS_FILE = "logins.json"
 
 
-@dataclass(frozen=True)
-class RecordedLogin:
+class RecordedLogin(NamedTuple):
     """A login this app made, with the expiry ECR told it."""
 
     host: str

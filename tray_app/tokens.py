@@ -10,15 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from tray_app.errors import TokenError
 from tray_app.timeutil import from_epoch
 
 
-@dataclass(frozen=True, repr=False)
-class BasicCredential:
+class BasicCredential(NamedTuple):
     """A username and password (repr hides the password)."""
 
     username: str

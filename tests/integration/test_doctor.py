@@ -6,7 +6,10 @@ machine (whichever are installed), plus the stand-in `aws` when a test wants one
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,11 @@ def line(output: str, name: str) -> list[str]:
             found.append(text + ("\n" + lines[index + 1] if index + 1 < len(lines)
                                  and lines[index + 1].startswith("fix:") else ""))
     return found
+
+
+def _without_empty(env: dict[str, str]) -> dict[str, str]:
+    """Unset (not empty) the variables a test blanked, as a shell without them has."""
+    return {name: value for name, value in env.items() if value}
 
 
 @pytest.fixture
@@ -174,3 +182,41 @@ def test_no_notification_path_at_all_is_a_warning(home, tmp_path):
     (notifications,) = line(out, "notifications")
     assert notifications.startswith("WARN notifications no way to show notifications")
     assert "fix: install libnotify-bin (notify-send)" in notifications
+
+
+def home_tree(root: Path) -> dict[str, tuple]:
+    """Every entry under root: kind, mode, mtime (ns) and content (file bytes, link target)."""
+    entries = {}
+    for path in [root, *sorted(root.rglob("*"))]:
+        info = path.lstat()
+        if path.is_symlink():
+            content: object = os.readlink(path)
+        elif path.is_file():
+            content = path.read_bytes()
+        else:
+            content = None
+        entries[str(path.relative_to(root))] = (info.st_mode, info.st_mtime_ns, content)
+    return entries
+
+
+@pytest.mark.parametrize("session", ["ssh shell without XDG variables", "desktop session"])
+def test_doctor_only_reads(home, tmp_path, session):
+    """A lived-in HOME stays byte-for-byte as it was: no ~/.cache, no log, no state."""
+    home.docker_config({host(): {"auth": docker_auth(600)}}, credsStore="pass")
+    home.aws_config(SSO_PROFILES_CONFIG)
+    home.sso_token("corp", SSO_START_URL, in_(200))
+    home.app_config("[thresholds]\nwarning_minutes = 30\n")
+    before = home_tree(home.root)
+    # The real tools of this machine (docker, podman, aws, helpers) after them on PATH.
+    path = f"{tools_dir(tmp_path)}:/usr/local/bin:/usr/bin:/bin"
+    if session == "desktop session":
+        env = {"DISPLAY": ":99", "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/bus"}
+    else:  # GLib falls back to creating ~/.cache when XDG_RUNTIME_DIR is unset
+        env = {name: "" for name in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                                      "XDG_CACHE_HOME", "XDG_DATA_HOME")}
+    result = subprocess.run([sys.executable, "-m", "tray_app", "doctor"],
+                            env=_without_empty(home.full_env(PATH=path, **env)),
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    assert "doctor: " in result.stdout
+    assert home_tree(home.root) == before

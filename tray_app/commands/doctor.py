@@ -57,7 +57,7 @@ def collect_checks(paths: Paths) -> list[Check]:
     checks += check_docker_config(paths.docker_config)
     checks += check_sso_config(paths)
     tray = check_tray_backend()
-    checks += [tray, check_notifications(tray)]
+    checks += [tray, check_notifications(tray), check_installation()]
     return checks
 
 
@@ -282,19 +282,19 @@ warnings.simplefilter("ignore")
 found = {"pystray": importlib.util.find_spec("pystray") is not None,
          "xlib": importlib.util.find_spec("Xlib") is not None,
          "gi": False, "gtk": False, "indicator": None, "dbus": False}
+# require_version finds the typelibs without importing them: importing Gtk runs
+# gdk_init_check, which (without XDG_RUNTIME_DIR) creates ~/.cache, and doctor only reads.
 try:
     import gi
     found["gi"] = True
     gi.require_version("Gtk", "3.0")
-    from gi.repository import Gtk  # noqa: F401
     found["gtk"] = True
     for name in ("AppIndicator3", "AyatanaAppIndicator3"):
         try:
             gi.require_version(name, "0.1")
-            __import__("gi.repository." + name)
             found["indicator"] = name
             break
-        except (ImportError, ValueError):
+        except ValueError:
             pass
 except (ImportError, ValueError):
     pass
@@ -342,9 +342,7 @@ def check_tray_backend() -> TrayCheck:
                          backend=backend)
     if backend is None:
         why = f"PYSTRAY_BACKEND={forced} is not usable" if forced else "no backend usable"
-        return TrayCheck(FAIL, "tray", f"{why}: no tray icon",
-                         "install python3-gi gir1.2-ayatanaappindicator3-0.1 and PyGObject"
-                         " (bash .ci/setup.sh)")
+        return TrayCheck(FAIL, "tray", f"{why}: no tray icon", _menu_fix())
     if backend == "appindicator":
         return TrayCheck(PASS, "tray", f"pystray backend appindicator ({found['indicator']}):"
                          " icon with a menu; the desktop needs a StatusNotifier host"
@@ -353,8 +351,24 @@ def check_tray_backend() -> TrayCheck:
         return TrayCheck(PASS, "tray", "pystray backend gtk (GtkStatusIcon): icon with a menu"
                          " in an XEmbed system tray", backend=backend)
     return TrayCheck(WARN, "tray", "pystray backend xorg: an icon without a menu (GTK or"
-                     " PyGObject missing)", "install python3-gi gir1.2-ayatanaappindicator3-0.1"
-                     " and PyGObject (bash .ci/setup.sh)", backend=backend)
+                     " PyGObject missing)", _menu_fix(), backend=backend)
+
+
+def _menu_fix() -> str:
+    from tray_app.install_info import current
+
+    return current().menu_fix_command()
+
+
+def check_installation() -> Check:
+    """How this copy was installed, and the command that removes it."""
+    from tray_app.install_info import current
+
+    installation = current()
+    where = {"installer": "the Linux installer", "pipx": "pipx", "uv": "uv tool",
+             "bundle": "a bundle", "venv": "pip in a venv", "system": "pip"}[installation.kind]
+    return Check(PASS, "installation", f"installed by {where} in {installation.prefix};"
+                 f" uninstall: {installation.uninstall_command}")
 
 
 def check_notifications(tray: TrayCheck) -> Check:

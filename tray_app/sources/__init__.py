@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tray_app.model import FoundLogin, SourceProblem
 
 
-@dataclass
 class Findings:
     """What a source found: logins, and problems naming their file."""
 
-    logins: list[FoundLogin] = field(default_factory=list)
-    problems: list[SourceProblem] = field(default_factory=list)
+    __slots__ = ("logins", "problems")
+
+    def __init__(self) -> None:
+        self.logins: list[FoundLogin] = []
+        self.problems: list[SourceProblem] = []
 
     def extend(self, other: Findings) -> None:
         self.logins.extend(other.logins)

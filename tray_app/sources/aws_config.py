@@ -5,9 +5,9 @@ from __future__ import annotations
 import configparser
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file
@@ -17,8 +17,7 @@ _EPOCH = datetime.fromtimestamp(0, UTC)
 _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     """One profile of ~/.aws/config."""
 
     name: str
@@ -43,8 +42,7 @@ class Profile:
         return bool(self.sso_session or self.sso_start_url)
 
 
-@dataclass(frozen=True)
-class SsoSessionConfig:
+class SsoSessionConfig(NamedTuple):
     """One [sso-session] (or a legacy profile's SSO settings)."""
 
     name: str
@@ -58,8 +56,7 @@ class SsoSessionConfig:
         return hashlib.sha1((self.start_url if self.legacy else self.name).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class AwsConfig:
+class AwsConfig(NamedTuple):
     """The parsed ~/.aws/config: profiles and SSO sessions."""
 
     path: Path
@@ -171,8 +168,7 @@ def _profile(name: str, values: dict[str, str]) -> Profile:
     )
 
 
-@dataclass(frozen=True)
-class SsoToken:
+class SsoToken(NamedTuple):
     """A cached SSO token's expiry (never the token itself)."""
 
     path: Path

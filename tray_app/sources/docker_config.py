@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tray_app.errors import SourceError, TokenError
 from tray_app.fileio import read_json_file
@@ -12,16 +14,30 @@ from tray_app.sources import Findings
 from tray_app.sources.auth_file import auths_table, plain_logins
 
 ECR_LOGIN = "ecr-login"
+# `ecr-login-<profile>`: a wrapper `credhelper enable` writes that runs ecr-login with that
+# AWS profile (the helper itself takes its profile only from the environment).
+ECR_LOGIN_PROFILE_PREFIX = ECR_LOGIN + "-"
 
 
-@dataclass(frozen=True)
-class DockerConfig:
+def is_ecr_login(helper: str | None) -> bool:
+    """Is ``helper`` (a credHelpers/credsStore value) amazon-ecr-credential-helper?"""
+    return bool(helper) and (helper == ECR_LOGIN or helper.startswith(ECR_LOGIN_PROFILE_PREFIX))
+
+
+def ecr_login_profile(helper: str) -> str | None:
+    """The AWS profile an ``ecr-login-<profile>`` wrapper pins; None for plain ecr-login."""
+    if helper.startswith(ECR_LOGIN_PROFILE_PREFIX):
+        return helper[len(ECR_LOGIN_PROFILE_PREFIX):] or None
+    return None
+
+
+class DockerConfig(NamedTuple):
     """The parts of Docker's config.json that hold logins."""
 
     path: Path
-    auths: dict = field(default_factory=dict)
+    auths: Mapping = MappingProxyType({})
     creds_store: str | None = None
-    cred_helpers: dict[str, str] = field(default_factory=dict)  # host -> helper name
+    cred_helpers: Mapping[str, str] = MappingProxyType({})  # host -> helper name
 
     def store_for(self, host: str) -> str | None:
         """The helper Docker uses for ``host`` (None: the file itself), as docker/cli decides."""
