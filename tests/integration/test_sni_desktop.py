@@ -127,7 +127,8 @@ def test_the_item_docks_with_pixmaps_and_a_right_click_shows_its_menu(desktop, t
     assert len(sizes) >= 3 and (16, 16) in sizes, f"IconPixmap sizes: {sizes}"  # GNOME: 16 px
     # ARGB32 in network byte order: a round icon has a clear corner and an opaque centre
     assert sni.argb_alpha(item, 16, 0, 0) == 0 and sni.argb_alpha(item, 16, 8, 8) == 255
-    assert item.props["Status"] == "NeedsAttention"  # a login is expired
+    wait_until(lambda: sni.item_properties(desktop.session, item.service, item.path)["Status"]
+               == "NeedsAttention", 30, "Status NeedsAttention (a login has expired)")
     labels = [row.label for row in sni.menu_rows(desktop.session, item)]
     assert all(label in labels for label in MENU_LABELS), labels
 
