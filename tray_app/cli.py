@@ -23,6 +23,7 @@ COMMANDS = {
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
     "credhelper": "hand registries to docker-credential-ecr-login (never expires) and back",
+    "kube": "Kubernetes pull secrets of local clusters: `kube secret HOST ...` creates one",
 }
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -27,6 +27,19 @@ class State(StrEnum):
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
+class KubeSecretRef(NamedTuple):
+    """Where a Kubernetes pull secret lives (rows with source ``kubernetes``)."""
+
+    context: str
+    namespace: str
+    secret: str
+    create_if_missing: bool = False  # `kube secret`: create it when it does not exist
+
+    @property
+    def label(self) -> str:
+        return f"{self.context} {self.namespace}/{self.secret}"
+
+
 class FoundLogin(NamedTuple):
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
@@ -39,6 +52,7 @@ class FoundLogin(NamedTuple):
     managed: bool = False  # amazon-ecr-credential-helper fetches tokens on demand
     detail: str = ""
     profile: str | None = None  # the profile an `ecr-login-<profile>` wrapper pins
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
 
 class SourceProblem(NamedTuple):
@@ -63,10 +77,23 @@ class RegistryStatus(NamedTuple):
     credentials_expire_at: datetime | None = None
     credentials_seconds_left: int | None = None
     credentials_from: str | None = None  # "SSO session corp"
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
     @property
     def host(self) -> str:
         return self.registry.host
+
+    @property
+    def identity(self) -> tuple:
+        """One login: (host, store), plus the secret for a Kubernetes one."""
+        if self.kubernetes is None:
+            return (self.registry.host, self.source)
+        return (self.registry.host, self.source, self.kubernetes)
+
+    @property
+    def where(self) -> str:
+        """The store, for messages: ``docker-config``, ``kubernetes kind-dev default/s``."""
+        return f"{self.source} {self.kubernetes.label}" if self.kubernetes else self.source
 
     @property
     def managed(self) -> bool:
@@ -101,6 +128,7 @@ class Snapshot(NamedTuple):
     registries: tuple[RegistryStatus, ...]
     sso_sessions: tuple[SsoStatus, ...]
     errors: tuple[SourceProblem, ...] = ()
+    notices: tuple[SourceProblem, ...] = ()  # quiet facts (a stopped cluster); not errors
 
     def soonest(self) -> RegistryStatus | None:
         """The watched login that stops working first (managed rows: their credentials)."""

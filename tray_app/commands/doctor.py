@@ -56,6 +56,7 @@ def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
     checks += check_sso_config(paths)
+    checks += check_kubernetes(paths)
     tray = check_tray_backend(paths)
     checks += [tray, check_notifications(tray), check_installation()]
     return checks
@@ -271,6 +272,63 @@ def check_sso_config(paths: Paths) -> list[Check]:
 def _problem_check(problem: str) -> Check:
     message, _, fix = problem.partition(" - ")
     return Check(FAIL, "SSO config", message, fix or "fix ~/.aws/config")
+
+
+# --------------------------------------------------------------------------------------
+# Kubernetes (local clusters' pull secrets)
+# --------------------------------------------------------------------------------------
+def check_kubernetes(paths: Paths) -> list[Check]:
+    """kubectl, the contexts found, which count as local, and whether each answers.
+
+    Only local (or listed) contexts are contacted, each with an explicit --context."""
+    from tray_app.settings import Settings
+
+    present = [p for p in paths.kubeconfigs if p.is_file()]
+    if not present:
+        return [Check(PASS, "kubernetes", "no kubeconfig (needed only for the pull secrets of"
+                      " local clusters)")]
+    try:
+        settings = Settings.load(paths.config_file)
+    except SourceError:
+        settings = Settings()
+    except Exception:  # a broken config.toml is reported by `status`
+        settings = Settings()
+    if not settings.kubernetes:
+        return [Check(PASS, "kubernetes", "turned off in the config ([kubernetes] enabled ="
+                      " false)")]
+    from tray_app.sources.kubeconfig import load_kubeconfig
+    from tray_app.sources.kubernetes import Kubectl, KubectlError, find_kubectl
+
+    config = load_kubeconfig(paths.kubeconfigs, settings.kube_contexts)
+    checks = [Check(FAIL, "kubeconfig", message, "fix the file") for _, message in
+              config.problems]
+    chosen = config.chosen()
+    others = [c.name for c in config.contexts if not c.chosen]
+    summary = (f"{len(config.contexts)} context(s) in {', '.join(map(str, config.files))};"
+               f" local: {', '.join(f'{c.name} ({c.local_because})' for c in chosen) or 'none'}")
+    if others:
+        summary += f"; not contacted: {', '.join(others)}"
+    checks.append(Check(PASS, "kube contexts", summary))
+    if not chosen:
+        return checks
+    executable = find_kubectl()
+    if executable is None:
+        checks.append(Check(WARN, "kubectl", "not found on PATH: the pull secrets of local"
+                            " clusters are not shown", "install kubectl"))
+        return checks
+    checks.append(Check(PASS, "kubectl", executable))
+    for context in chosen:
+        kubectl = Kubectl.for_context(executable, context.name, config.files)
+        try:
+            kubectl.run("get", "--raw", "/version", max_output=64 * 1024)
+        except KubectlError as error:
+            level = WARN if error.kind == "unreachable" else FAIL
+            checks.append(Check(level, "kube cluster", f"{context.name}: {error.title}",
+                                error.hint))
+            continue
+        checks.append(Check(PASS, "kube cluster", f"{context.name}: reachable"
+                            f" ({context.server})"))
+    return checks
 
 
 # --------------------------------------------------------------------------------------

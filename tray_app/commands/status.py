@@ -10,7 +10,7 @@ from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.timeutil import format_time_left, iso_utc
 
 EXIT_ATTENTION = 1  # --check: a watched login is expired or critical
@@ -22,10 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a login is expired or critical (an ecr-login"
                              " registry: when the SSO session behind it is)")
+    parser.add_argument("--no-kubernetes", action="store_true",
+                        help="skip the pull secrets of local Kubernetes clusters")
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot, settings_problem = load_snapshot()
+    snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
     if settings_problem:  # a broken config.toml is an unreadable source like any other
         config_file = str(Paths.from_env().config_file)
         snapshot = snapshot._replace(errors=(
@@ -33,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     print(snapshot_json(snapshot) if args.json else render_table(snapshot))
     for problem in snapshot.errors:
         print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+    for notice in snapshot.notices:  # a stopped cluster: said once, not an error
+        print(f"{APP_NAME}: {notice.message}", file=sys.stderr)
     if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
@@ -40,14 +44,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_snapshot() -> tuple[Snapshot, str | None]:
-    """Snapshot with the user's settings; a broken config file falls back to defaults."""
+def load_snapshot(kubernetes: bool = True) -> tuple[Snapshot, str | None]:
+    """Snapshot with the user's settings; a broken config file falls back to defaults.
+    ``kubernetes``: also ask local clusters for their pull secrets (when a kubeconfig
+    exists; without one this costs a stat)."""
     paths = Paths.from_env()
     try:
         settings, problem = Settings.load(paths.config_file), None
     except TrayAppError as error:
         settings, problem = Settings(), str(error)
-    return take_snapshot(paths, settings), problem
+    clusters = None
+    if kubernetes and settings.kubernetes and has_kubeconfig(paths, settings):
+        from tray_app.sources.kubernetes import ClusterScan  # only with a kubeconfig
+
+        clusters = ClusterScan()
+    return take_snapshot(paths, settings, clusters=clusters), problem
 
 
 def needs_login(snapshot: Snapshot) -> bool:
@@ -83,7 +94,17 @@ def _registry_document(row: RegistryStatus) -> dict:
         "detail": row.detail,
         "profile": row.profile,
         "credentials_expire_at": iso_utc(row.credentials_expire_at),
-    }
+    } | _kubernetes_document(row)
+
+
+def _kubernetes_document(row: RegistryStatus) -> dict:
+    """Only rows of source ``kubernetes`` carry this key (the rest of the contract is as
+    before)."""
+    ref = row.kubernetes
+    if ref is None:
+        return {}
+    return {"kubernetes": {"context": ref.context, "namespace": ref.namespace,
+                           "secret": ref.secret}}
 
 
 def _sso_document(session: SsoStatus) -> dict:
@@ -101,15 +122,27 @@ def _sso_document(session: SsoStatus) -> dict:
 
 def render_table(snapshot: Snapshot) -> str:
     lines = []
-    if snapshot.registries:
+    logins = [r for r in snapshot.registries if r.kubernetes is None]
+    secrets = [r for r in snapshot.registries if r.kubernetes is not None]
+    if logins:
         lines += _table(
             ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
             [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
-             for r in snapshot.registries],
-            details=[_detail(r) for r in snapshot.registries],
+             for r in logins],
+            details=[_detail(r) for r in logins],
         )
     else:
         lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
+    if secrets or snapshot.notices:
+        lines.append("")
+    if secrets:
+        lines += _table(
+            ["KUBERNETES SECRET", "REGISTRY", "TIME LEFT", "STATE", "PROFILE"],
+            [[r.kubernetes.label, r.registry.label, _time_left(r), r.state.value,
+              r.profile or "-"] for r in secrets],
+            details=[r.detail for r in secrets],
+        )
+    lines += [f"Kubernetes: {notice.message}" for notice in snapshot.notices]
     if snapshot.sso_sessions:
         lines.append("")
         lines += _table(

@@ -90,7 +90,8 @@ class OutputTooLarge(Exception):
 
 
 def run_bounded(argv: list[str], stdin: bytes, timeout: float,
-                max_output: int = MAX_OUTPUT_BYTES) -> subprocess.CompletedProcess:
+                max_output: int = MAX_OUTPUT_BYTES,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run without a shell, reading at most ``max_output`` bytes per stream.
 
     On timeout (TimeoutExpired) or too much output (OutputTooLarge) the whole process
@@ -100,7 +101,8 @@ def run_bounded(argv: list[str], stdin: bytes, timeout: float,
     deadline = time.monotonic() + timeout
     # Unbuffered pipes: closing one never waits on a reader thread's buffer lock.
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, start_new_session=True, bufsize=0) as process:
+                          stderr=subprocess.PIPE, start_new_session=True, bufsize=0,
+                          env=env) as process:
         overflow = threading.Event()
         readers = [_BoundedReader(pipe, max_output, overflow)
                    for pipe in (process.stdout, process.stderr)]

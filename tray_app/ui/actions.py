@@ -91,7 +91,16 @@ class TrayActions:
     def _refresh(self, host: str, source: str) -> None:
         snapshot = self.loop.view().snapshot
         rows = [r for r in (snapshot.registries if snapshot else ())
-                if r.host == host and r.source == source]
+                if r.host == host and r.source == source and r.kubernetes is None]
+        if rows:
+            self.loop.start_refresh(rows, interactive=True)
+
+    def _refresh_secret(self, host: str, context: str, namespace: str, secret: str) -> None:
+        snapshot = self.loop.view().snapshot
+        rows = [r for r in (snapshot.registries if snapshot else ())
+                if r.host == host and r.kubernetes is not None
+                and (r.kubernetes.context, r.kubernetes.namespace, r.kubernetes.secret)
+                == (context, namespace, secret)]
         if rows:
             self.loop.start_refresh(rows, interactive=True)
 

@@ -27,7 +27,7 @@ from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
 from tray_app.timeutil import iso_utc, utc_now
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 FULL_EVERY_SECONDS = 60.0
+KUBE_SCAN_SECONDS = 300.0  # clusters are asked at most this often (or on a kubeconfig change)
 JUMP_TOLERANCE_SECONDS = 5.0  # wall vs monotonic disagreement that means suspend/clock change
 AUTO_RENEW_EXPIRED_WITHIN = timedelta(hours=12)  # renew a login that lapsed while asleep
 WORKER_JOIN_SECONDS = 5.0
@@ -76,7 +77,7 @@ class LoopView:
 
 def watched_files(paths: Paths) -> list[Path]:
     return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
-            paths.config_file, logins_path(paths.state_dir)]
+            paths.config_file, logins_path(paths.state_dir), *paths.kubeconfigs]
 
 
 def fingerprint(paths: Paths) -> tuple:
@@ -151,6 +152,7 @@ class TrayLoop:
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
+        self.clusters = None  # a ClusterScan, made once a kubeconfig exists
         self.recomputes = 0
         self.clock_jumps = 0
 
@@ -217,7 +219,7 @@ class TrayLoop:
     def _recompute(self, now: datetime) -> None:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
-        snapshot = take_snapshot(self.paths, self._settings, now)
+        snapshot = take_snapshot(self.paths, self._settings, now, self._cluster_scan())
         installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
@@ -235,12 +237,25 @@ class TrayLoop:
                                button=note.button)
         self._publish()
 
+    def _cluster_scan(self):
+        """Kubernetes pull secrets: asked every KUBE_SCAN_SECONDS at most, never per tick."""
+        if self.clusters is None and self._settings.kubernetes and \
+                has_kubeconfig(self.paths, self._settings):
+            from tray_app.sources.kubernetes import ClusterScan  # lazy: only with a kubeconfig
+
+            self.clusters = ClusterScan(KUBE_SCAN_SECONDS, self.clock.monotonic)
+        return self.clusters
+
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
         """Each unreadable file once, when it turns up (the menu says "see Open log")."""
         known = set(previous.errors) if previous else set()
         for problem in snapshot.errors:
             if problem not in known:
                 log.warning("%s", problem.message)
+        seen = set(previous.notices) if previous else set()
+        for notice in snapshot.notices:  # a stopped cluster: once, quietly
+            if notice not in seen:
+                log.info("%s", notice.message)
         if self._settings_problem and (previous is None or self._settings_problem
                                        != getattr(self, "_logged_settings_problem", None)):
             log.warning("%s", self._settings_problem)
@@ -329,6 +344,8 @@ class TrayLoop:
                 self._busy = None
                 self._progress_text = None
                 self._quiet = frozenset()
+            if self.clusters is not None:
+                self.clusters.invalidate()  # show the secrets as the renewal left them
             self.nudge()
             self._publish()
 
@@ -393,7 +410,7 @@ def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
 def _attempt_key(row: RegistryStatus) -> str:
     """One silent attempt per login, expiry and stage (warning, then critical once more)."""
     stage = "warning" if row.state == State.WARNING else "critical"
-    return f"{row.host}|{row.source}|{iso_utc(row.expires_at)}|{stage}"
+    return f"{row.host}|{row.where}|{iso_utc(row.expires_at)}|{stage}"
 
 
 def _silently_renewable(can_renew_silently: Callable[[str | None], bool],
