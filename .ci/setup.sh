@@ -18,6 +18,7 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
+  zsh fish strace                                         # the prompt snippets run in real shells; strace proves they start no process
   # tests/desktops: a real StatusNotifierItem desktop (sway + waybar + mako, grim screenshots,
   # a virtual pointer built with wayland-scanner + gcc) and GNOME Shell 43 + AppIndicator
   sway waybar grim mako-notifier jq fonts-dejavu-core libwayland-dev libwayland-bin

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     options = LoginOptions(profile=args.profile, no_browser=args.no_browser)
     report = renew(rows, options, progress=lambda text: print(f"... {text}", file=sys.stderr,
                                                                flush=True))
+    load_snapshot(kubernetes=not args.no_kubernetes)  # rewrites the prompt summary
     for outcome in report.outcomes:
         print(f"{outcome.result:<9} {outcome.message}")
     working = sum(1 for o in report.outcomes if o.result == "refreshed" and o.verified)

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from tray_app import APP_NAME
+from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import has_kubeconfig, take_snapshot
+from tray_app.summary import write_summary
 from tray_app.timeutil import format_time_left, iso_utc
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_ATTENTION = 1  # --check: a watched login is expired or critical
 EXIT_UNREADABLE = 2  # some source could not be read
 
 
+FLAGS = {
+    "--json": "print the JSON contract",
+    "--check": "exit 1 when a login is expired or critical (an ecr-login registry: when the"
+               " SSO session behind it is)",
+    "--quiet": "print nothing; only refresh the shell prompt's summary (exit status as usual)",
+    "--no-kubernetes": "skip the pull secrets of local Kubernetes clusters",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the JSON contract")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a login is expired or critical (an ecr-login"
-                             " registry: when the SSO session behind it is)")
-    parser.add_argument("--no-kubernetes", action="store_true",
-                        help="skip the pull secrets of local Kubernetes clusters")
+    add_flags(parser, FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,11 +41,12 @@ def run(args: argparse.Namespace) -> int:
         config_file = str(Paths.from_env().config_file)
         snapshot = snapshot._replace(errors=(
             SourceProblem(config_file, settings_problem), *snapshot.errors))
-    print(snapshot_json(snapshot) if args.json else render_table(snapshot))
-    for problem in snapshot.errors:
-        print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
-    for notice in snapshot.notices:  # a stopped cluster: said once, not an error
-        print(f"{APP_NAME}: {notice.message}", file=sys.stderr)
+    if not args.quiet:
+        print(snapshot_json(snapshot) if args.json else render_table(snapshot))
+        for problem in snapshot.errors:
+            print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+        for notice in snapshot.notices:  # a stopped cluster: said once, not an error
+            print(f"{APP_NAME}: {notice.message}", file=sys.stderr)
     if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
@@ -44,11 +54,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_snapshot(kubernetes: bool = True) -> tuple[Snapshot, str | None]:
+def load_snapshot(kubernetes: bool = True, paths: Paths | None = None
+                  ) -> tuple[Snapshot, str | None]:
     """Snapshot with the user's settings; a broken config file falls back to defaults.
     ``kubernetes``: also ask local clusters for their pull secrets (when a kubeconfig
     exists; without one this costs a stat)."""
-    paths = Paths.from_env()
+    snapshot, _, problem = snapshot_with_settings(paths or Paths.from_env(), kubernetes)
+    return snapshot, problem
+
+
+def snapshot_with_settings(paths: Paths, kubernetes: bool = True
+                           ) -> tuple[Snapshot, Settings, str | None]:
+    """The snapshot, the settings it used, and what was wrong with the config file. Every
+    snapshot also rewrites the shell prompt's summary file (a failed write is ignored:
+    the prompt then marks its old summary stale)."""
     try:
         settings, problem = Settings.load(paths.config_file), None
     except TrayAppError as error:
@@ -58,7 +77,9 @@ def load_snapshot(kubernetes: bool = True) -> tuple[Snapshot, str | None]:
         from tray_app.sources.kubernetes import ClusterScan  # only with a kubeconfig
 
         clusters = ClusterScan()
-    return take_snapshot(paths, settings, clusters=clusters), problem
+    snapshot = take_snapshot(paths, settings, clusters=clusters)
+    write_summary(paths, snapshot, settings)
+    return snapshot, settings, problem
 
 
 def needs_login(snapshot: Snapshot) -> bool:

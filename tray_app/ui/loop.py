@@ -30,6 +30,7 @@ from tray_app.settings import Paths, Settings
 from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
+from tray_app.summary import write_summary
 from tray_app.timeutil import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ class TrayLoop:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
         snapshot = take_snapshot(self.paths, self._settings, now, self._cluster_scan())
+        write_summary(self.paths, snapshot, self._settings)  # for shell prompts
         installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
