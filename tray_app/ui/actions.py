@@ -38,8 +38,10 @@ CONFIG_TEMPLATE = """\
 """
 
 
-def open_with_desktop(path: Path) -> None:
-    """Open a file in the user's default app, off the calling thread; failures are logged."""
+def open_with_desktop(path: Path,
+                      on_failure: Callable[[Path, str], None] | None = None) -> None:
+    """Open a file in the user's default app, off the calling thread. A failure (no
+    xdg-open, or no app for the file) is logged and handed to ``on_failure(path, why)``."""
     if sys.platform == "win32":
         os.startfile(path)  # type: ignore[attr-defined]
         return
@@ -48,11 +50,15 @@ def open_with_desktop(path: Path) -> None:
     def run() -> None:
         try:
             result = subprocess.run(command, capture_output=True, timeout=OPEN_TIMEOUT,
-                                    check=False)
-            if result.returncode != 0:
-                log.warning("%s exited %s for %s", command[0], result.returncode, path)
+                                    check=False, stdin=subprocess.DEVNULL)
+            if result.returncode == 0:
+                return
+            why = f"{command[0]} exited {result.returncode}"
         except (OSError, subprocess.TimeoutExpired) as error:
-            log.warning("cannot open %s with %s: %s", path, command[0], error)
+            why = f"{command[0]}: {type(error).__name__}"
+        log.warning("cannot open %s: %s", path, why)
+        if on_failure is not None:
+            on_failure(path, why)
 
     threading.Thread(target=run, name="ecr-token-tray-open", daemon=True).start()
 
@@ -68,11 +74,16 @@ def autostart_view() -> AutostartView:
 
 class TrayActions:
     def __init__(self, loop: TrayLoop, paths: Paths, on_quit: Callable[[], None],
-                 opener: Callable[[Path], None] = open_with_desktop) -> None:
+                 opener: Callable[[Path], None] | None = None) -> None:
         self.loop = loop
         self.paths = paths
         self.on_quit = on_quit
-        self.opener = opener
+        self.opener = opener or (lambda path: open_with_desktop(path, self._open_failed))
+
+    def _open_failed(self, path: Path, why: str) -> None:
+        """No app opened the file (a bare window manager, no xdg-open): say where it is."""
+        self.loop.notifier.send(f"Cannot open {path.name}", f"Open it yourself: {path}\n({why})",
+                                False, subject=f"open|{path}")
 
     def dispatch(self, action: Action) -> None:
         """Run one menu action; a failure becomes a notification, never an exception."""
