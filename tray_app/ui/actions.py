@@ -13,6 +13,7 @@ from pathlib import Path
 from tray_app.errors import TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.logs import log_file
+from tray_app.model import RegistryStatus
 from tray_app.settings import Paths
 from tray_app.ui.loop import TrayLoop, expiring_rows
 from tray_app.ui.menu import Action, AutostartView
@@ -117,6 +118,51 @@ class TrayActions:
 
     def _refresh_expiring(self) -> None:
         self.loop.start_refresh(expiring_rows(self.loop.view().snapshot), interactive=True)
+
+    def _ecr_login_on(self, host: str) -> None:
+        """"Never expires: use ecr-login": ``credhelper enable HOST``, verified."""
+        row = self._row(host, lambda r: not r.managed)
+        if row is not None:
+            self.loop.start_task(f"Handing {row.registry.label} to ecr-login...",
+                                 lambda: self._hand_over(row))
+
+    def _ecr_login_off(self, host: str) -> None:
+        """"Back to docker login": ``credhelper disable HOST --login``."""
+        row = self._row(host, lambda r: r.managed)
+        if row is not None:
+            self.loop.start_task(f"Taking {row.registry.label} back from ecr-login...",
+                                 lambda: self._take_back(row))
+
+    def _row(self, host: str, wanted: Callable) -> RegistryStatus | None:
+        snapshot = self.loop.view().snapshot
+        return next((r for r in (snapshot.registries if snapshot else ())
+                     if r.host == host and wanted(r)), None)
+
+    def _hand_over(self, row: RegistryStatus) -> None:
+        from tray_app import credhelper
+
+        try:
+            (change,) = credhelper.enable(self.paths.docker_config,
+                                          [credhelper.Target(row.registry, row.profile)])
+        except TrayAppError as error:
+            self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
+            return
+        check = credhelper.verify(change.host, change.helper)
+        log.info("%s; %s", change.message, check.answer)
+        title = f"{row.registry.label} now renews itself"
+        self.loop.notifier.send(title if check.verified else f"{title} - not verified",
+                                f"{change.message}\n{check.answer}", not check.verified)
+
+    def _take_back(self, row: RegistryStatus) -> list[RegistryStatus]:
+        from tray_app import credhelper
+
+        try:
+            changes = credhelper.disable(self.paths.docker_config, [row.host])
+        except TrayAppError as error:
+            self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
+            return []
+        log.info("; ".join(c.message for c in changes))
+        return [credhelper.plain_login_row(row.registry, row.profile)] if changes else []
 
     def _sign_in(self, session_name: str) -> None:
         self.loop.start_sign_in(session_name)

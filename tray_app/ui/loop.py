@@ -351,6 +351,17 @@ class TrayLoop:
         label = rows[0].registry.label if len(rows) == 1 else f"{len(rows)} registries"
         return self._start(f"Refreshing {label}...", self._refresh, rows, interactive)
 
+    def start_task(self, busy_text: str,
+                   task: Callable[[], Sequence[RegistryStatus] | None]) -> bool:
+        """Run a menu action's ``task`` on the worker thread; rows it returns are then
+        logged in again as a refresh would (e.g. "Back to docker login")."""
+        return self._start(busy_text, self._task, task)
+
+    def _task(self, task: Callable[[], Sequence[RegistryStatus] | None]) -> None:
+        rows = task()
+        if rows:
+            self._refresh(rows, True)
+
     def start_sign_in(self, session_name: str) -> bool:
         return self._start(f"Signing in to {session_name}...", self._sign_in, session_name)
 
