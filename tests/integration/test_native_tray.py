@@ -370,3 +370,25 @@ def test_dunst_shows_the_buttons_and_its_default_action_runs_the_refresh(home, e
         finally:
             panel.close()
             watcher.stop()
+
+
+def test_the_tray_ends_with_its_desktop_session(home, tmp_path):
+    """The session bus closing (logout) ends the tray with 0, like Quit."""
+    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+                               "--print-address=1"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    address = daemon.stdout.readline().strip()
+    session = Session(home, tmp_path, address)
+    try:
+        session.watcher.start()
+        session.start_app()
+        session.wait_registered()
+        session.panel.close()
+        session.watcher.stop()
+        stop(daemon)
+        assert session.app.wait(30) == 0
+        assert "the session bus closed: stopping" in session.log()
+        assert "tray stopped" in session.log()
+    finally:
+        session.close()
+        stop(daemon)
