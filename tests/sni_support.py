@@ -88,6 +88,11 @@ class Watcher:
         return [line.split()[1] for line in self.log.read_text().splitlines()
                 if line.startswith("registered ")]
 
+    def registered_by(self) -> list[tuple[str, str]]:
+        """(what was registered, the unique name of who registered it)."""
+        return [tuple(line.split()[1:3]) for line in self.log.read_text().splitlines()
+                if line.startswith("registered ")]
+
     def stop(self) -> None:
         if self.process is not None:
             stop(self.process)

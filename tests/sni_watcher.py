@@ -3,7 +3,7 @@
 ``python -m tests.sni_watcher`` owns the watcher name on $DBUS_SESSION_BUS_ADDRESS,
 accepts RegisterStatusNotifierItem like waybar and GNOME's AppIndicator extension do (a
 bus name, or an object path of the caller), prints ``ready`` and then ``registered
-<service>`` per registration, and exits on SIGTERM. Restarting it is how a test
+<argument> <sender>`` per registration, and exits on SIGTERM. Restarting it is how a test
 plays a panel that restarts.
 
 ``--host`` also plays the host's part, as waybar does: for each registered item it reads
@@ -34,15 +34,23 @@ class Watcher(ServiceInterface):
         self.items: list[str] = []
         self.host = host  # play the host too: read what the item announces
 
-    @dbus_method(name="RegisterStatusNotifierItem")
-    def register(self, service: "s") -> None:
-        self.items.append(service)
-        print(f"registered {service}", flush=True)
-        self.StatusNotifierItemRegistered(service)
+    def on_call(self, message: Message) -> Message | None:
+        """RegisterStatusNotifierItem, by hand: an object path needs the caller's name,
+        which dbus-fast's declared methods do not see."""
+        if (message.message_type != MessageType.METHOD_CALL or message.interface != NAME
+                or message.member != "RegisterStatusNotifierItem"):
+            return None
+        argument = message.body[0]
+        service, path = ((message.sender, argument) if argument.startswith("/")
+                         else (argument, "/StatusNotifierItem"))
+        self.items.append(f"{service}{path}")
+        print(f"registered {argument} {message.sender}", flush=True)
+        self.StatusNotifierItemRegistered(f"{service}{path}")
         if self.host is not None:
-            asyncio.get_running_loop().create_task(self.follow(service))
+            asyncio.get_running_loop().create_task(self.follow(service, path))
+        return Message.new_method_return(message)
 
-    async def follow(self, service: str) -> None:
+    async def follow(self, service: str, path: str) -> None:
         bus = self.host
         owner = (await self.dbus(bus, "GetNameOwner", "s", [service])).body[0]
         await self.dbus(bus, "AddMatch", "s", [f"type='signal',sender='{owner}'"])
@@ -51,16 +59,16 @@ class Watcher(ServiceInterface):
             if message.message_type != MessageType.SIGNAL or message.sender != owner:
                 return
             if message.member in ITEM_SIGNALS:
-                asyncio.get_running_loop().create_task(self.read_item(service))
+                asyncio.get_running_loop().create_task(self.read_item(service, path))
             elif message.member == "LayoutUpdated":
                 asyncio.get_running_loop().create_task(self.read_menu(service))
 
         bus.add_message_handler(on_message)
-        await self.read_item(service)
+        await self.read_item(service, path)
         await self.read_menu(service)
 
-    async def read_item(self, service: str) -> None:
-        await self.host.call(Message(destination=service, path="/StatusNotifierItem",
+    async def read_item(self, service: str, path: str) -> None:
+        await self.host.call(Message(destination=service, path=path,
                                      interface="org.freedesktop.DBus.Properties",
                                      member="GetAll", signature="s",
                                      body=["org.kde.StatusNotifierItem"]))
@@ -100,7 +108,9 @@ class Watcher(ServiceInterface):
 
 async def main() -> None:
     bus = await MessageBus(bus_type=BusType.SESSION).connect()
-    bus.export(PATH, Watcher(bus if "--host" in sys.argv else None))
+    watcher = Watcher(bus if "--host" in sys.argv else None)
+    bus.add_message_handler(watcher.on_call)
+    bus.export(PATH, watcher)
     await bus.request_name(NAME)
     print("ready", flush=True)
     stop = asyncio.Event()

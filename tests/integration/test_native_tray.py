@@ -149,6 +149,8 @@ def test_the_item_registers_and_shows_icon_tooltip_and_status(home, session):
     session.start_app()
     assert session.wait_registered() == ITEM
     assert session.item_name in session.panel.names()
+    # the object path, from the connection that owns the item's well-known name
+    assert session.watcher.registered_by()[-1] == (ITEM, session.panel.owner(session.item_name))
     wait_until(lambda: "333333333333" in session.prop("ToolTip")[3], 30, "the tooltip")
 
     assert session.prop("Id") == "ecr-token-tray"
