@@ -497,3 +497,86 @@ def test_three_registries_two_profiles_enable_all_then_disable_all_login(
     assert {h: r["profile"] for h, r in rows.items()} == profiles
     assert sso_service.role_requests and {a for a, _ in sso_service.role_requests} == {
         "222222222222", "333333333333"}
+
+
+# -- the real helper all the way: SSO portal and ECR API stood in behind real host names ------
+@pytest.fixture
+def aws_apis_for_go(ecr_lab, sso_service, test_ca):
+    """Route ``portal.sso.<region>.amazonaws.com`` and ``api.ecr.<region>.amazonaws.com``
+    through the lab's CONNECT proxy to TLS fronts of the SSO and ECR stand-ins: the helper's
+    Go SDK has no endpoint override, but it honours HTTPS_PROXY and SSL_CERT_FILE."""
+    import re
+    from contextlib import ExitStack
+    from urllib.parse import urlparse
+
+    from tests.stand_ins.tls_front import tls_front
+
+    with ExitStack() as stack:
+        for pattern, url in ((r"portal\.sso\.[a-z0-9-]+\.amazonaws\.com", sso_service.url),
+                             (r"api\.ecr\.[a-z0-9-]+\.amazonaws\.com", ecr_lab.endpoint.url)):
+            port = stack.enter_context(tls_front(urlparse(url).port, test_ca))
+            ecr_lab.proxy.routes.append((re.compile(pattern), port))
+        yield ecr_lab
+
+
+def test_the_real_helper_gets_a_token_with_the_wrappers_sso_profile(home, aws_apis_for_go,
+                                                                    sso_service):
+    """Nothing stood in but AWS: wrapper -> REAL helper (profile ops, legacy SSO) -> the SSO
+    portal stand-in (role credentials) -> the ECR API stand-in (a token for ops' account)
+    -> the app's GET /v2/ at the stand-in registry."""
+    from tests.builders import LEGACY_START_URL, SSO_PROFILES_CONFIG, in_
+
+    lab = aws_apis_for_go
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()  # only SSO credentials
+    home.env.update(sso_service.env())
+    home.sso_token(LEGACY_START_URL, LEGACY_START_URL, in_(300), refresh=False,
+                   region="us-east-1")
+    home.docker_config({OPS: {"auth": docker_auth(-30)}})
+
+    result = home.run_cli("credhelper", "enable", OPS, PATH=path_env(home), timeout=120)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{OPS}: on ecr-login-ops - profile ops" in result.stdout
+    assert f"{OPS}: verified" in result.stdout
+    assert sso_service.role_requests == [("333333333333", "Operator")]
+    assert lab.endpoint.calls_by_region() == {"us-west-2": 1}
+    assert lab.registry.accepted(OPS) == 1
+    assert not any(secret in output for secret in lab.secrets() + sso_service.issued_secrets)
+    helper_log = (home.root / ".ecr" / "log" / "ecr-login.log").read_text()
+    assert 'msg="Calling ECR.GetAuthorizationToken" registry=333333333333' in helper_log
+    # the helper cached the token itself; status reads its expiry from there
+    row = next(r for r in home.status_json()["registries"] if r["host"] == OPS)
+    assert (row["source"], row["profile"], row["state"]) == ("ecr-login", "ops", "managed")
+    assert row["seconds_left"] > 11 * 3600 and row["credentials_expire_at"].endswith("Z")
+
+
+def test_an_sso_session_profile_the_debian_helper_cannot_use_is_explained(home,
+                                                                         aws_apis_for_go,
+                                                                         sso_service):
+    """Helper 0.6.0's AWS SDK predates `sso_session` profiles: it panics. The check says so."""
+    from tests.builders import SSO_PROFILES_CONFIG, SSO_START_URL, in_
+
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()
+    home.env.update(sso_service.env())
+    home.sso_token("corp", SSO_START_URL, in_(300), refresh=False)
+    home.docker_config({DEV: {"auth": docker_auth(-30)}})
+    version = subprocess_output(["docker-credential-ecr-login", "-v"])
+    if "0.6." not in version:
+        pytest.skip(f"a newer helper ({version.split()[-3:]}) may support sso_session")
+
+    result = home.run_cli("credhelper", "enable", DEV, PATH=path_env(home), timeout=120)
+
+    assert result.returncode == 1
+    assert (f"{DEV}: not verified - docker-credential-ecr-login-dev: this"
+            " docker-credential-ecr-login is too old for `sso_session` profiles") in result.stdout
+    assert "give profile dev its own sso_start_url and sso_region" in result.stdout
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}  # the mapping stays
+
+
+def subprocess_output(argv: list[str]) -> str:
+    import subprocess
+
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
