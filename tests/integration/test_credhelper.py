@@ -174,20 +174,47 @@ def test_an_unreadable_config_is_refused_and_nothing_changes(home, aws_profiles)
     assert user_files(home) == before
 
 
-def test_an_unreadable_config_file_is_refused_as_a_user(home, aws_profiles):
-    import os
+@pytest.fixture
+def shared_home():
+    """A HOME outside pytest's root-only temp folder, so `nobody` can run in it too."""
+    import tempfile
 
-    if os.geteuid() == 0:
-        pytest.skip("root reads a chmod 000 file; the directory case above covers root")
+    from tests.builders import FakeHome
+
+    top = Path(tempfile.mkdtemp(prefix="ecr-tray-credhelper-"))
+    top.chmod(0o755)
+    yield FakeHome.create(top / "home")
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_an_unreadable_config_file_is_refused(shared_home):
+    """chmod 000; as root (who reads anything) the CLI runs as `nobody` through setpriv, with
+    HOME handed to nobody, as tests/unit/test_bad_input_corpus.py does."""
+    import os
+    import pwd
+    import subprocess
+    import sys
+
+    home = shared_home
     home.docker_config({DEV: {"auth": docker_auth(300)}})
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: no way to make a file unreadable")
+        nobody = pwd.getpwnam("nobody").pw_uid
+        for path in [home.root, *home.root.rglob("*")]:
+            os.lchown(path, nobody, nobody)
+        prefix = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
     home.docker_config_path.chmod(0)
-    try:
-        before = user_files(home)
-        result = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
-        assert result.returncode == 2 and "no permission to read it" in result.stderr
-        assert user_files(home) == before
-    finally:
-        home.docker_config_path.chmod(0o600)
+    before = user_files(home)
+    result = subprocess.run([*prefix, sys.executable, "-m", "tray_app", "credhelper", "enable",
+                             DEV, "--no-verify"], env=home.full_env(PATH=path_env(home)),
+                            capture_output=True, text=True, timeout=60, cwd=home.root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{home.docker_config_path}: no permission to read it" in result.stderr
+    assert "not touched" in result.stderr and "Traceback" not in result.stderr
+    assert user_files(home) == before
+    assert not local_bin(home).exists()
 
 
 def test_without_the_helper_the_install_line_and_nothing_changes(home, tmp_path):
