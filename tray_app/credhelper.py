@@ -41,6 +41,8 @@ from tray_app.sources.ecr_login import HELPER_PROGRAM
 
 DOCKER_SOURCES = ("docker-config", "docker-credential-")  # Docker logins it can hand over
 VERIFY_HELPER_TIMEOUT = 30.0  # the helper may refresh an SSO token or call ECR first
+# what helper 0.6.0 (AWS SDK for Go v2 of 2022) panics with for an `sso_session` profile
+TOO_OLD_FOR_SSO_SESSION = "missing required configuration: sso_region, sso_start_url"
 WRAPPER_MARK = "# written by ecr-token-tray credhelper"
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `sudo apt install amazon-ecr-credential-helper`,"
@@ -318,6 +320,12 @@ def verify(host: str, helper: str) -> Check:
     try:
         credential = CredentialHelper(helper, timeout=VERIFY_HELPER_TIMEOUT).get(host)
     except SourceError as error:
+        if TOO_OLD_FOR_SSO_SESSION in error.title:
+            profile = ecr_login_profile(helper) or "default"
+            return Check(False, f"{program}: this docker-credential-ecr-login is too old for"
+                                " `sso_session` profiles (Debian 12 ships 0.6.0) - install a"
+                                " newer release binary, or give profile"
+                                f" {profile} its own sso_start_url and sso_region")
         return Check(False, str(error))
     if credential is None:
         profile = ecr_login_profile(helper)
