@@ -102,11 +102,13 @@ def check_profile_name(profile: str) -> None:
 
 
 def wrapper_folder() -> Path:
-    """Where wrappers go: the folder of the app's own command when it runs from one
-    (it is on PATH then), else ``~/.local/bin``."""
+    """Where wrappers go: the folder of the app's own command when it runs from one (it is
+    on PATH then) and may write there, else ``~/.local/bin``."""
     command = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if command is not None and command.name.startswith("ecr-token-tray"):
-        return command.absolute().parent
+        folder = command.absolute().parent
+        if os.access(folder, os.W_OK):  # not a system folder such as /usr/bin
+            return folder
     home = Path(os.environ.get("HOME") or Path.home())
     return home / ".local" / "bin"
 
@@ -244,6 +246,8 @@ def enable(config_path: Path, targets: list[Target], folder: Path | None = None
             if helper not in mapped_helpers(config).values():
                 path.unlink(missing_ok=True)
         raise CredHelperError(error.title, error.hint) from None
+    _remove_unused_wrappers(set(mapped_helpers(config).values()) - set(helpers.values()),
+                            config_path)
     changes = []
     for target in targets:
         helper = helpers[target.registry.host]
@@ -300,6 +304,18 @@ def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatu
     return RegistryStatus(registry=registry, source="docker", expires_at=None,
                           seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
                           profile=profile)
+
+
+def _remove_unused_wrappers(candidates: set[str], config_path: Path) -> list[Path]:
+    """Remove our wrappers for helpers no host maps to any more (a host moved profiles)."""
+    still_used = set(mapped_helpers(read_config(config_path)).values())
+    removed = []
+    for helper in sorted(candidates - still_used):
+        profile = ecr_login_profile(helper)
+        gone = remove_wrapper(profile) if profile else None
+        if gone is not None:
+            removed.append(gone)
+    return removed
 
 
 # -- verification ----------------------------------------------------------------------------

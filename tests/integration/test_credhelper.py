@@ -293,6 +293,20 @@ def test_the_wrapper_goes_when_no_host_uses_it(home, aws_profiles):
     assert "credHelpers" not in config_document(home)
 
 
+def test_moving_a_host_to_another_profile_drops_the_old_wrapper(home, aws_profiles):
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    first = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert first.returncode == 0, first.stdout + first.stderr
+    moved = home.run_cli("credhelper", "enable", DEV, "--profile", "ops", "--no-verify",
+                         PATH=path_env(home))
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-ops"}
+    assert sorted(p.name for p in local_bin(home).iterdir()) == [
+        "docker-credential-ecr-login-ops"]
+    again = home.run_cli("credhelper", "enable", DEV, "--profile", "ops", PATH=path_env(home))
+    assert f"{DEV}: already on ecr-login-ops" in again.stdout and again.returncode == 0
+
+
 def test_a_file_of_the_same_name_that_is_not_ours_is_left_alone(home, aws_profiles):
     home.docker_config({DEV: {"auth": docker_auth(300)}})
     theirs = local_bin(home) / "docker-credential-ecr-login-dev"
@@ -503,6 +517,7 @@ def test_three_registries_two_profiles_enable_all_then_disable_all_login(
     listing = home.run_cli("credhelper", "status", PATH=path).stdout
     assert all(any(line.startswith(h) and f"ecr-login-{p}" in line for line in
                    listing.splitlines()) for h, p in profiles.items()), listing
+    assert listing.count(f"SSO session {SSO_START_URL} ends") == 2  # the two dev registries
 
     disabled = home.run_cli("credhelper", "disable", "--all", "--login", PATH=path,
                             timeout=180)
