@@ -210,6 +210,26 @@ def test_unreadable_secrets_are_one_line_each_and_never_rewritten(home, kube, ec
         assert kind.secret("default", name) == document
 
 
+def test_403_on_all_namespaces_falls_back_to_the_contexts_namespace_and_401_is_one_line(
+        home, kube):
+    namespaced = kube.start("kind-team")
+    namespaced.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(90))})
+    namespaced.add_pull_secret("other", "hidden", {DEV: pull_auth(ecr_password(90))})
+    namespaced.faults.forbid_cluster_list = True
+    refused = kube.start("kind-refused")
+    refused.faults.unauthorized = True
+    kube.write()
+
+    result = home.run_cli("status", "--json")
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "kind-refused" in lines[0] and "401 Unauthorized" in lines[0]
+    assert set(kube_rows(json.loads(result.stdout))) == {("kind-team", "default", "ecr-pull")}
+    assert namespaced.count("GET", "/api/v1/namespaces/default/secrets") == 2
+
+
 def test_a_huge_secret_list_still_shows_the_ecr_secrets(home, kube):
     kind = kube.start("kind-dev")
     for index in range(3000):
@@ -524,3 +544,5 @@ def test_one_click_in_the_tray_renews_a_secret_with_dockers_token(home, kube, ec
     assert decode_docker_auth(stored_auths(home)[DEV]).password == \
         secret_password(minikube, "apps", "ecr-pull", DEV)
     assert ecr_lab.endpoint.calls_by_region() == {"eu-central-1": 2}  # one token per click
+    texts = {f"notification {i}": text for i, text in enumerate(notifier.texts)}
+    assert secret_hits(texts, set(ecr_lab.secrets())) == []
