@@ -546,3 +546,32 @@ def test_one_click_in_the_tray_renews_a_secret_with_dockers_token(home, kube, ec
     assert ecr_lab.endpoint.calls_by_region() == {"eu-central-1": 2}  # one token per click
     texts = {f"notification {i}": text for i, text in enumerate(notifier.texts)}
     assert secret_hits(texts, set(ecr_lab.secrets())) == []
+
+
+def test_a_cluster_that_stops_keeps_its_secrets_listed_quietly_in_the_tray(home, kube):
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.loop import TrayLoop
+
+    home.app_config("[renew]\nautomatic = false\n[notifications]\nminutes_before = [600]\n")
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(300))})
+    kube.write()
+    clock = FakeClock(in_(0))
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    loop.step()
+    [row] = [r for r in loop.view().snapshot.registries if r.kubernetes]
+    assert row.expires_at is not None and len(notifier.sent) == 1  # the 600-minute warning
+
+    kind.faults.slow = 8  # "stopped": no answer within kubectl's request timeout
+    for _ in range(3):  # three scans, 5 minutes apart
+        clock.advance(301)
+        loop.step()
+    [row] = [r for r in loop.view().snapshot.registries if r.kubernetes]
+    assert row.expires_at is None and row.state.value == "unknown"
+    assert row.detail == "cluster kind-dev is not reachable"
+    assert [n.message for n in loop.view().snapshot.notices] == [
+        "cluster kind-dev is not reachable"]
+    assert len(notifier.sent) == 1  # nothing more: no alert every minute
