@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from tray_app.model import Snapshot, State
+from tray_app.record import record
 from tray_app.settings import Paths, Settings
 
 SUMMARY_FILE = "summary"
@@ -36,7 +36,8 @@ WORST_FIRST = (State.EXPIRED, State.CRITICAL, State.WARNING, State.UNKNOWN, Stat
                State.MANAGED)
 
 
-class Summary(NamedTuple):
+@record
+class Summary:
     generated_at: int
     expires_at: int | None
     warning_seconds: int
