@@ -120,7 +120,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
             subject += f" (Kubernetes {row.kubernetes.label})"
         alert = DueAlert("", subject, 0, seconds_left, False,
                          row.credentials_from if row.managed else None,
-                         _renewing_action(row, snapshot), blocked.get(login_identity(row)))
+                         renewing_action(row, snapshot), blocked.get(login_identity(row)))
         _collect(keys, alert, sent, told, marks)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
@@ -158,14 +158,14 @@ def _seconds_left(expires_at: datetime | None, now: datetime) -> int:
     return int((expires_at - now).total_seconds())
 
 
-def _renewing_action(row: RegistryStatus, snapshot: Snapshot) -> tuple[str, ...]:
+def renewing_action(row: RegistryStatus, snapshot: Snapshot | None = None) -> tuple[str, ...]:
     """What the tray menu runs to renew this login: its row, or (managed) a sign-in."""
     if row.kubernetes is not None:
         ref = row.kubernetes
         return ("refresh-secret", row.host, ref.context, ref.namespace, ref.secret)
     if not row.managed:
         return ("refresh", row.host, row.source)
-    session = snapshot.sso_for_profile(row.profile)
+    session = snapshot.sso_for_profile(row.profile) if snapshot is not None else None
     return ("sign-in", session.name) if session is not None else ()
 
 

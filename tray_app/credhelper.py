@@ -28,6 +28,7 @@ from pathlib import Path
 from tray_app.errors import SourceError, TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.hosts import RegistryRef, host_of
+from tray_app.model import RegistryStatus, State
 from tray_app.sources.docker_config import (
     ECR_LOGIN,
     ECR_LOGIN_PROFILE_PREFIX,
@@ -38,6 +39,7 @@ from tray_app.sources.docker_config import (
 )
 from tray_app.sources.ecr_login import HELPER_PROGRAM
 
+DOCKER_SOURCES = ("docker-config", "docker-credential-")  # Docker logins it can hand over
 VERIFY_HELPER_TIMEOUT = 30.0  # the helper may refresh an SSO token or call ECR first
 WRAPPER_MARK = "# written by ecr-token-tray credhelper"
 INSTALL_HINT = (
@@ -289,6 +291,13 @@ def disable(config_path: Path, hosts: list[str]) -> list[Change]:
                 still_used.add(helper)  # removed once; later hosts need not say it again
         changes.append(Change(host, helper, text))
     return changes
+
+
+def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatus:
+    """A registry with no login now, for the re-login engine to ``docker login``."""
+    return RegistryStatus(registry=registry, source="docker", expires_at=None,
+                          seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
+                          profile=profile)
 
 
 # -- verification ----------------------------------------------------------------------------

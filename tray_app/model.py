@@ -111,6 +111,11 @@ class RegistryStatus:
         credentials' behind the helper."""
         return self.credentials_seconds_left if self.managed else self.seconds_left
 
+    @property
+    def watched_expires_at(self) -> datetime | None:
+        """When this login stops working (see ``watched_seconds_left``)."""
+        return self.credentials_expire_at if self.managed else self.expires_at
+
 
 @record
 class SsoStatus:

@@ -71,7 +71,8 @@ def summarize(snapshot: Snapshot, settings: Settings) -> Summary:
     worst = next((state.value for state in WORST_FIRST if state in states), "none")
     return Summary(
         generated_at=_epoch(snapshot.generated_at),
-        expires_at=_epoch(soonest.expires_at) if soonest and soonest.expires_at else None,
+        expires_at=(_epoch(soonest.watched_expires_at)
+                    if soonest and soonest.watched_expires_at else None),
         warning_seconds=settings.warning_minutes * 60,
         critical_seconds=settings.critical_minutes * 60,
         worst=worst,

@@ -479,3 +479,48 @@ def test_doctor_names_contexts_which_are_local_and_whether_they_answer(home, kub
     stopped = checks[("kube cluster", "kind-stopped")]
     assert stopped["level"] == "warn" and "not reachable" in stopped["detail"]
     assert production.connections == 0
+
+
+def test_one_click_in_the_tray_renews_a_secret_with_dockers_token(home, kube, ecr_lab):
+    """Done when: the tray shows kind and minikube secrets expiring in 20 minutes, warns,
+    and one click refreshes them with the same token as Docker's login, verified."""
+    from tests.loop_support import RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.actions import TrayActions
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import AutostartView, menu_entries
+
+    home.app_config("[renew]\nautomatic = false\n")
+    kind = kube.start("kind-dev")
+    minikube = kube.start("minikube")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    minikube.add_pull_secret("apps", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    kube.write()
+    home.docker_config({DEV: {"auth": pull_auth(ecr_password(20))["auth"]}})
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier)
+    actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None, opener=lambda p: None)
+
+    loop.step()
+    entries = menu_entries(loop.view(), AutostartView())
+    secret_rows = [e for e in entries if e.action and e.action[0] == "refresh-secret"]
+    assert {e.action[2] for e in secret_rows} == {"kind-dev", "minikube"}
+    assert all(e.state.value == "warning" and e.enabled for e in secret_rows)
+    assert any("Kubernetes" in text for text in notifier.texts)  # warned like Docker logins
+
+    actions.dispatch(next(e.action for e in secret_rows if e.action[2] == "kind-dev"))
+    loop.join_worker(120)
+
+    fresh = secret_password(kind, "default", "ecr-pull", DEV)
+    assert registry_answer(ecr_lab, DEV, pull_auth(fresh)["auth"]) == 200
+    assert any(title == "ECR logins refreshed" and "kind-dev default/ecr-pull" in body
+               for title, body, _ in notifier.sent)
+    loop.step()  # the refresh nudged the loop; the secrets are asked again
+    rows = {r.kubernetes.context: r for r in loop.view().snapshot.registries if r.kubernetes}
+    assert rows["kind-dev"].state.value == "ok" and rows["minikube"].state.value == "warning"
+
+    actions.dispatch(("refresh-expiring",))  # Docker's login and the minikube secret
+    loop.join_worker(120)
+    assert decode_docker_auth(stored_auths(home)[DEV]).password == \
+        secret_password(minikube, "apps", "ecr-pull", DEV)
+    assert ecr_lab.endpoint.calls_by_region() == {"eu-central-1": 2}  # one token per click

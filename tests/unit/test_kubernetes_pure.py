@@ -312,3 +312,30 @@ def test_status_without_a_kubeconfig_loads_neither_yaml_nor_the_kubernetes_code(
     loaded = modules_after(code, env=home.full_env())
     assert not {"yaml", "tray_app.sources.kubernetes", "tray_app.sources.kubeconfig",
                 "concurrent.futures"} & loaded
+
+
+def test_kubernetes_modules_import_no_heavy_library():
+    from tests.unit.test_layering import HEAVY
+
+    loaded = modules_after("import tray_app.sources.kubeconfig, tray_app.sources.kubernetes,"
+                           " tray_app.renew.kube_store")
+    assert {m.split(".")[0] for m in loaded} & set(HEAVY) == set()
+    assert "yaml" not in loaded  # only when a kubeconfig is read
+
+
+def test_the_tray_loop_makes_no_cluster_scanner_without_a_kubeconfig(home):
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.loop import TrayLoop
+
+    loop = TrayLoop(Paths.from_env(), RecordingNotifier(), clock=FakeClock(utc_now()))
+    loop.step()
+    assert loop.clusters is None and loop.recomputes == 1
+
+
+def test_a_notification_about_a_secret_acts_on_that_secret():
+    from tray_app.alerts import _renewing_action
+
+    snapshot = Snapshot(utc_now(), (kube_row(),), ())
+    assert _renewing_action(kube_row(), snapshot) == (
+        "refresh-secret", DEV, "kind-dev", "default", "ecr-pull")

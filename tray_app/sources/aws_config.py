@@ -13,6 +13,7 @@ from tray_app.record import record
 from tray_app.timeutil import from_epoch, parse_time
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
+_ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
 _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
 
 
@@ -32,8 +33,8 @@ class Profile:
 
     @property
     def account_id(self) -> str | None:
-        if self.sso_account_id:
-            return self.sso_account_id
+        if self.sso_account_id:  # a continuation line can make it "1234...\nmore": not an id
+            return self.sso_account_id if _ACCOUNT_ID.fullmatch(self.sso_account_id) else None
         match = _ROLE_ARN_ACCOUNT.match(self.role_arn or "")
         return match.group(1) if match else None
 

@@ -307,7 +307,16 @@ class ClusterScan:
             cached = self._cached
             if cached and cached[0] == key and self.monotonic() - cached[1] < self.max_age:
                 return cached[2]
-            found = self._scan(files, listed)
+            try:
+                found = self._scan(files, listed)
+            except Exception as error:  # a bug here must not take the other rows with it
+                import logging
+
+                logging.getLogger(__name__).debug("reading clusters failed", exc_info=True)
+                found = Findings()
+                found.problem("kubernetes", f"kubernetes: could not read the clusters' pull"
+                              f" secrets ({type(error).__name__}) - run with --debug and"
+                              " see the log")
             self._cached = (key, self.monotonic(), found)
             return found
 

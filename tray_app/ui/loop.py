@@ -11,6 +11,7 @@ changed, a minute passed, the wall clock jumped (suspend/resume), or a refresh f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -22,7 +23,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, Button, login_identity, plan_alerts
+from tray_app.alerts import (
+    DEFAULT_ACTION,
+    LOGIN_BUTTON,
+    Button,
+    login_identity,
+    plan_alerts,
+    renewing_action,
+)
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
@@ -227,11 +235,11 @@ class TrayLoop:
             previous, self._snapshot = self._snapshot, snapshot
             self._ecr_login_installed = installed
         self._log_new_problems(previous, snapshot)
-        quiet = self._auto_renew(snapshot, now)
+        blocked = self._blocked(snapshot)
+        quiet = self._auto_renew(snapshot, now, blocked)
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
-                           self.action)
-        if not plan.mark_sent <= self._state.sent_alerts:
-            self._remember(self._state.with_sent(plan.mark_sent, now))
+                           self.action, blocked)
+        self._remember_sent(plan.mark_sent, now)
         if plan.notification is not None:
             log.info("alert: %s", plan.notification.title)
             note = plan.notification
@@ -263,6 +271,11 @@ class TrayLoop:
             log.warning("%s", self._settings_problem)
         self._logged_settings_problem = self._settings_problem
 
+    def _remember_sent(self, keys: frozenset[str] | set[str], now: datetime) -> None:
+        with self._lock:  # the scheduler and a worker may both add keys
+            if not keys <= self._state.sent_alerts:
+                self._remember(self._state.with_sent(keys, now))
+
     def _remember(self, state: TrayState) -> None:
         self._state = state
         try:
@@ -282,11 +295,30 @@ class TrayLoop:
         log.info("automatic renewal %s", "on" if enabled else "off")
         self.nudge()
 
-    def _auto_renew(self, snapshot: Snapshot, now: datetime) -> frozenset[tuple[str, str]]:
+    def _blocked(self, snapshot: Snapshot) -> dict[tuple[str, str], str]:
+        """Logins needing attention whose profile has no AWS credentials at all: not renewed
+        automatically, and their alert says what to run (local files only)."""
+        rows = [r for r in snapshot.registries if r.state.needs_attention and not r.managed]
+        if not rows:
+            return {}
+        from tray_app.renew.credentials import credentials_problem  # lazy: idle stays light
+        problems: dict[str | None, str | None] = {}
+        blocked = {}
+        for row in rows:
+            if row.profile not in problems:
+                problems[row.profile] = credentials_problem(row.profile)
+            if problems[row.profile]:
+                blocked[login_identity(row)] = problems[row.profile]
+        return blocked
+
+    def _auto_renew(self, snapshot: Snapshot, now: datetime,
+                    blocked: dict[tuple[str, str], str] | None = None
+                    ) -> frozenset[tuple[str, str]]:
         """Start a silent renewal for logins entering the warning window; return them."""
         if not self.auto_renew:
             return frozenset()
-        candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)]
+        candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)
+                      and login_identity(r) not in (blocked or {})]
         if not candidates:
             return self._quiet
         from tray_app.renew.sso import can_renew_silently  # lazy: the idle loop stays light
@@ -318,6 +350,17 @@ class TrayLoop:
             return False
         label = rows[0].registry.label if len(rows) == 1 else f"{len(rows)} registries"
         return self._start(f"Refreshing {label}...", self._refresh, rows, interactive)
+
+    def start_task(self, busy_text: str,
+                   task: Callable[[], Sequence[RegistryStatus] | None]) -> bool:
+        """Run a menu action's ``task`` on the worker thread; rows it returns are then
+        logged in again as a refresh would (e.g. "Back to docker login")."""
+        return self._start(busy_text, self._task, task)
+
+    def _task(self, task: Callable[[], Sequence[RegistryStatus] | None]) -> None:
+        rows = task()
+        if rows:
+            self._refresh(rows, True)
 
     def start_sign_in(self, session_name: str) -> bool:
         return self._start(f"Signing in to {session_name}...", self._sign_in, session_name)
@@ -362,22 +405,37 @@ class TrayLoop:
         try:
             report = renew(list(rows), options, self._progress)
         except BrowserNeeded as error:
-            self.notifier.send("ECR login needs a browser sign-in",
-                               f"{error} - open the tray to sign in", True)
+            self._tell_failure(rows, interactive, "ECR login needs a browser sign-in",
+                               f"{error} - open the tray to sign in")
             return
         except TrayAppError as error:
-            self.notifier.send("ECR refresh failed", str(error), True)
+            self._tell_failure(rows, interactive, "ECR refresh failed", str(error))
             return
         failed = [o for o in report.outcomes if o.result == "failed"]
         if failed:
             body = "\n".join(o.message for o in failed)
-            self.notifier.send("ECR refresh failed", body, True)
             log.warning("refresh failed: %s", body.replace("\n", "; "))
+            self._tell_failure(rows, interactive, "ECR refresh failed", body)
         elif interactive:
             done = [o for o in report.outcomes if o.result == "refreshed"]
             body = "\n".join(o.message for o in done) or "nothing needed a new login"
-            self.notifier.send("ECR logins refreshed", body, False)
+            self.notifier.send("ECR logins refreshed", body, False, subject=_subject(rows))
         log.info("refresh done: %s", "; ".join(o.message for o in report.outcomes))
+
+    def _tell_failure(self, rows: Sequence[RegistryStatus], interactive: bool, title: str,
+                      body: str) -> None:
+        """Notify a failed refresh, with a button to try again. An automatic renewal's
+        failure is told once per login, cause and expiry, also across restarts (tray.json)."""
+        if not interactive:
+            keys = {_failure_key(row, body) for row in rows}
+            if keys <= self._state.sent_alerts:
+                log.info("not repeating a renewal failure already told: %s", title)
+                return
+            self._remember_sent(keys, self.clock.wall())
+        action = renewing_action(rows[0]) if len(rows) == 1 else ("refresh-expiring",)
+        button = Button(LOGIN_BUTTON[0], LOGIN_BUTTON[1], action,
+                        f"Press {LOGIN_BUTTON[1]} to try again.\n{body}")
+        self.notifier.send(title, body, True, subject=_subject(rows), button=button)
 
     def _sign_in(self, session_name: str) -> None:
         from tray_app.renew.sso import sign_in
@@ -407,6 +465,17 @@ def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
         return True
     return (row.state == State.EXPIRED and row.expires_at is not None
             and now - row.expires_at <= AUTO_RENEW_EXPIRED_WITHIN)
+
+
+def _subject(rows: Sequence[RegistryStatus]) -> str:
+    """The alert's subject for the same login, so a result replaces the alert's bubble."""
+    return "|".join(renewing_action(rows[0])) if len(rows) == 1 else "several"
+
+
+def _failure_key(row: RegistryStatus, cause: str) -> str:
+    """login, cause and expiry; the expiry stays second to last (alerts.forget_old)."""
+    digest = hashlib.sha256(cause.encode()).hexdigest()[:16]
+    return f"renew-failed|{row.host}|{row.where}|{digest}|{iso_utc(row.expires_at)}|0"
 
 
 def _attempt_key(row: RegistryStatus) -> str:

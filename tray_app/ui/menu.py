@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tray_app.credhelper import DOCKER_SOURCES
 from tray_app.model import RegistryStatus, Snapshot, SsoStatus, State
 from tray_app.timeutil import format_time_left
 from tray_app.ui.loop import LoopView, expiring_rows
 
 Action = tuple[str, ...]
+ECR_LOGIN_ON = "Never expires: use ecr-login"
+ECR_LOGIN_OFF = "Back to docker login"
 REASON_LIMIT = 90
 
 
@@ -83,6 +86,7 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
         entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
                              enabled=refreshable, key=f"registry|{row.host}|{row.source}",
                              state=row.state))
+    entries += _ecr_login_entries(view, can_refresh)
     entries += kubernetes_section(snapshot, can_refresh)
     sessions = snapshot.sso_sessions if snapshot else ()
     if sessions:
@@ -114,6 +118,26 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries.append(Entry("Open log", ("open-log",), key="open-log"))
     entries.append(_separator("separator-quit"))
     entries.append(Entry("Quit", ("quit",), key="quit"))
+    return entries
+
+
+def _ecr_login_entries(view: LoopView, can_act: bool) -> list[Entry]:
+    """Hand a Docker login to amazon-ecr-credential-helper ("credhelper enable"), or take a
+    managed one back. Rows stay one click = log in again, so these are two submenus."""
+    rows = view.snapshot.registries if view.snapshot else ()
+    plain = {r.host: r for r in rows if r.source.startswith(DOCKER_SOURCES)}
+    managed = {r.host: r for r in rows if r.managed}
+    entries = []
+    if view.ecr_login_installed and set(plain) - set(managed):
+        entries.append(Entry(ECR_LOGIN_ON, key="ecr-login-on", submenu=tuple(
+            Entry(r.registry.label, ("ecr-login-on", r.host), enabled=can_act,
+                  key=f"ecr-login-on|{host}")
+            for host, r in plain.items() if host not in managed)))
+    if managed:
+        entries.append(Entry(ECR_LOGIN_OFF, key="ecr-login-off", submenu=tuple(
+            Entry(r.registry.label, ("ecr-login-off", r.host), enabled=can_act,
+                  key=f"ecr-login-off|{host}")
+            for host, r in managed.items())))
     return entries
 
 
