@@ -6,8 +6,8 @@
 
 - ``1``: the format's version;
 - ``generated_at``: when the snapshot was taken, epoch seconds;
-- ``expires_at``: the soonest expiry of a watched (non-managed) login, epoch seconds, or
-  ``-`` when no watched login has a known expiry;
+- ``expires_at``: when the first watched login stops working (an ecr-login registry: when
+  the SSO session behind it ends), epoch seconds, or ``-`` when none has a known end;
 - ``warning_s``, ``critical_s``: the user's thresholds (config.toml), in seconds, so that a
   prompt needs no TOML parser;
 - ``worst_state``: the worst state of any login (``expired``, ``critical``, ``warning``,
