@@ -334,8 +334,8 @@ def test_the_tray_loop_makes_no_cluster_scanner_without_a_kubeconfig(home):
 
 
 def test_a_notification_about_a_secret_acts_on_that_secret():
-    from tray_app.alerts import _renewing_action
+    from tray_app.alerts import renewing_action
 
     snapshot = Snapshot(utc_now(), (kube_row(),), ())
-    assert _renewing_action(kube_row(), snapshot) == (
+    assert renewing_action(kube_row(), snapshot) == (
         "refresh-secret", DEV, "kind-dev", "default", "ecr-pull")
