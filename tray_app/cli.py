@@ -16,12 +16,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 from tray_app import APP_NAME, __version__
 from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
 if TYPE_CHECKING:
     import argparse
 

@@ -1,17 +1,18 @@
 """The records the core passes around. Frozen, GUI-free, boto3-free.
 
-Records are ``typing.NamedTuple``s, not dataclasses: ``status`` builds them on every
-start, and importing ``dataclasses`` (which pulls in ``inspect``) would cost it about
-10 ms, a third of its run. Change one with ``record._replace(field=value)``.
+Records are named tuples made by ``@record`` (tray_app/record.py), not dataclasses:
+``status`` builds them on every start, and ``dataclasses`` (which imports ``inspect``)
+or ``typing.NamedTuple`` (which imports ``typing`` and compiles every annotation) would
+cost it a large part of its run. Change one with ``record._replace(field=value)``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from tray_app.hosts import RegistryRef
+from tray_app.record import record
 
 
 class State(StrEnum):
@@ -27,7 +28,8 @@ class State(StrEnum):
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
-class KubeSecretRef(NamedTuple):
+@record
+class KubeSecretRef:
     """Where a Kubernetes pull secret lives (rows with source ``kubernetes``)."""
 
     context: str
@@ -40,7 +42,8 @@ class KubeSecretRef(NamedTuple):
         return f"{self.context} {self.namespace}/{self.secret}"
 
 
-class FoundLogin(NamedTuple):
+@record
+class FoundLogin:
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
     registry: RegistryRef
@@ -55,14 +58,16 @@ class FoundLogin(NamedTuple):
     kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
 
-class SourceProblem(NamedTuple):
+@record
+class SourceProblem:
     """A file or helper that could not be read; ``message`` says what to do."""
 
     source: str
     message: str
 
 
-class RegistryStatus(NamedTuple):
+@record
+class RegistryStatus:
     """One login as the front ends show it: expiry, state, profile."""
 
     registry: RegistryRef
@@ -112,7 +117,8 @@ class RegistryStatus(NamedTuple):
         return self.credentials_expire_at if self.managed else self.expires_at
 
 
-class SsoStatus(NamedTuple):
+@record
+class SsoStatus:
     """One SSO session and the profiles that use it."""
 
     name: str  # the sso-session name, or the start URL for legacy profiles
@@ -126,7 +132,8 @@ class SsoStatus(NamedTuple):
     legacy: bool = False
 
 
-class Snapshot(NamedTuple):
+@record
+class Snapshot:
     """Everything found on the machine at one moment."""
 
     generated_at: datetime

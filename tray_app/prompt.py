@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
 
+from tray_app.record import record
 from tray_app.summary import SKEW_SECONDS, Summary, parse_summary
 
 LEVELS = ("expired", "critical", "warning")  # what a segment can show, worst first
 
 
-class Segment(NamedTuple):
+@record
+class Segment:
     text: str  # "" when all is fine beyond the warning window
     level: str  # "expired", "critical", "warning", or "" with no text
     stale: bool  # a credentials file changed after the summary was written

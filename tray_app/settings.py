@@ -7,14 +7,15 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.hosts import host_of
+from tray_app.record import record
 
 
-class Paths(NamedTuple):
+@record
+class Paths:
     """Where every file the app reads or writes lives."""
 
     home: Path
@@ -95,7 +96,8 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
 TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
 
 
-class Settings(NamedTuple):
+@record
+class Settings:
     """The user's ``config.toml``; every key is optional."""
 
     warning_minutes: int = 60

@@ -9,7 +9,6 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from tray_app.errors import SourceError
 from tray_app.hosts import RegistryRef
@@ -35,11 +34,15 @@ from tray_app.sources.podman import podman_logins
 from tray_app.statefile import logins_path, read_recorded_logins
 from tray_app.timeutil import format_time_left, iso_utc, utc_now
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class ClusterSource(Protocol):
-    """Pull secrets of Kubernetes clusters (tray_app.sources.kubernetes.ClusterScan)."""
+    class ClusterSource(Protocol):
+        """Pull secrets of Kubernetes clusters (tray_app.sources.kubernetes.ClusterScan)."""
 
-    def findings(self, files: Sequence[Path], kube_contexts: Iterable[str]) -> Findings: ...
+        def findings(self, files: Sequence[Path], kube_contexts: Iterable[str]
+                     ) -> Findings: ...
 
 
 def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,

@@ -6,8 +6,8 @@
 
 - ``1``: the format's version;
 - ``generated_at``: when the snapshot was taken, epoch seconds;
-- ``expires_at``: the soonest expiry of a watched (non-managed) login, epoch seconds, or
-  ``-`` when no watched login has a known expiry;
+- ``expires_at``: when the first watched login stops working (an ecr-login registry: when
+  the SSO session behind it ends), epoch seconds, or ``-`` when none has a known end;
 - ``warning_s``, ``critical_s``: the user's thresholds (config.toml), in seconds, so that a
   prompt needs no TOML parser;
 - ``worst_state``: the worst state of any login (``expired``, ``critical``, ``warning``,
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from tray_app.model import Snapshot, State
+from tray_app.record import record
 from tray_app.settings import Paths, Settings
 
 SUMMARY_FILE = "summary"
@@ -36,7 +36,8 @@ WORST_FIRST = (State.EXPIRED, State.CRITICAL, State.WARNING, State.UNKNOWN, Stat
                State.MANAGED)
 
 
-class Summary(NamedTuple):
+@record
+class Summary:
     generated_at: int
     expires_at: int | None
     warning_seconds: int

@@ -210,6 +210,26 @@ def test_unreadable_secrets_are_one_line_each_and_never_rewritten(home, kube, ec
         assert kind.secret("default", name) == document
 
 
+def test_403_on_all_namespaces_falls_back_to_the_contexts_namespace_and_401_is_one_line(
+        home, kube):
+    namespaced = kube.start("kind-team")
+    namespaced.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(90))})
+    namespaced.add_pull_secret("other", "hidden", {DEV: pull_auth(ecr_password(90))})
+    namespaced.faults.forbid_cluster_list = True
+    refused = kube.start("kind-refused")
+    refused.faults.unauthorized = True
+    kube.write()
+
+    result = home.run_cli("status", "--json")
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "kind-refused" in lines[0] and "401 Unauthorized" in lines[0]
+    assert set(kube_rows(json.loads(result.stdout))) == {("kind-team", "default", "ecr-pull")}
+    assert namespaced.count("GET", "/api/v1/namespaces/default/secrets") == 2
+
+
 def test_a_huge_secret_list_still_shows_the_ecr_secrets(home, kube):
     kind = kube.start("kind-dev")
     for index in range(3000):
@@ -524,3 +544,34 @@ def test_one_click_in_the_tray_renews_a_secret_with_dockers_token(home, kube, ec
     assert decode_docker_auth(stored_auths(home)[DEV]).password == \
         secret_password(minikube, "apps", "ecr-pull", DEV)
     assert ecr_lab.endpoint.calls_by_region() == {"eu-central-1": 2}  # one token per click
+    texts = {f"notification {i}": text for i, text in enumerate(notifier.texts)}
+    assert secret_hits(texts, set(ecr_lab.secrets())) == []
+
+
+def test_a_cluster_that_stops_keeps_its_secrets_listed_quietly_in_the_tray(home, kube):
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.loop import TrayLoop
+
+    home.app_config("[renew]\nautomatic = false\n[notifications]\nminutes_before = [600]\n")
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(300))})
+    kube.write()
+    clock = FakeClock(in_(0))
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    loop.step()
+    [row] = [r for r in loop.view().snapshot.registries if r.kubernetes]
+    assert row.expires_at is not None and len(notifier.sent) == 1  # the 600-minute warning
+
+    kind.faults.slow = 8  # "stopped": no answer within kubectl's request timeout
+    for _ in range(3):  # three scans, 5 minutes apart
+        clock.advance(301)
+        loop.step()
+    [row] = [r for r in loop.view().snapshot.registries if r.kubernetes]
+    assert row.expires_at is None and row.state.value == "unknown"
+    assert row.detail == "cluster kind-dev is not reachable"
+    assert [n.message for n in loop.view().snapshot.notices] == [
+        "cluster kind-dev is not reachable"]
+    assert len(notifier.sent) == 1  # nothing more: no alert every minute

@@ -58,13 +58,14 @@ STATUS_PATH_STDLIB = {
     "configparser",  # ~/.aws/config
     "_sha1",  # the AWS CLI's SSO cache file name (hashlib would load OpenSSL)
     "tomllib", "tomllib._parser", "tomllib._re", "tomllib._types", "string", "_string",
+    "typing", "_typing", "typing.io", "typing.re",  # tomllib's own: only with a config.toml
     "pathlib", "fnmatch", "ntpath", "urllib", "urllib.parse", "ipaddress",  # pathlib's own
-    "typing", "_typing", "typing.io", "typing.re",  # NamedTuple records
 }
 STATUS_PATH_OURS = {
     "tray_app", "tray_app.cli", "tray_app.commands", "tray_app.commands.status",
     "tray_app.commands.prompt", "tray_app.errors", "tray_app.fileio", "tray_app.hosts",
-    "tray_app.model", "tray_app.prompt", "tray_app.settings", "tray_app.snapshot",
+    "tray_app.model", "tray_app.prompt", "tray_app.record", "tray_app.settings",
+    "tray_app.snapshot",
     "tray_app.sources", "tray_app.sources.auth_file", "tray_app.sources.aws_config",
     "tray_app.sources.docker_config", "tray_app.sources.ecr_login", "tray_app.sources.podman",
     "tray_app.statefile", "tray_app.summary", "tray_app.timeutil", "tray_app.tokens",
@@ -92,6 +93,8 @@ def test_the_status_path_imports_only_the_pinned_modules(home_with_every_source)
         loaded = modules_of_command(home_with_every_source, *argv)
         assert loaded - allowed == set(), f"{' '.join(argv)} imports more than it needs"
         assert "tray_app.summary" in loaded  # sanity: the probe ran the command
+    home_with_every_source.config_toml.unlink()
+    assert "typing" not in modules_of_command(home_with_every_source, "status", "--json")
 
 
 @pytest.fixture

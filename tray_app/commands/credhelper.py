@@ -220,7 +220,7 @@ def _status(paths) -> int:
             who = profile
             found = credhelper.find_wrapper(profile)
             wrapper = str(found) if found else "MISSING - run `credhelper enable` again"
-        table.append([host, helper, who, wrapper, _credentials(row)])
+        table.append([host, helper, who, wrapper, _credentials(row, snapshot)])
     for row in snapshot.registries:
         if row.source.startswith(DOCKER_SOURCES) and row.host not in managed:
             table.append([row.host, row.source, row.profile or "-", "-", "docker login"])
@@ -231,12 +231,16 @@ def _status(paths) -> int:
     return EXIT_OK
 
 
-def _credentials(row: RegistryStatus | None) -> str:
+def _credentials(row: RegistryStatus | None, snapshot: Snapshot) -> str:
+    """When the AWS credentials behind a managed host end, as far as local files tell."""
     if row is None or row.credentials_from is None:
         return "-"
-    if row.credentials_expire_at is None:
-        return row.detail.rpartition("; ")[2]
-    from tray_app.timeutil import format_time_left, iso_utc
+    if row.credentials_expire_at is not None:
+        from tray_app.timeutil import format_time_left, iso_utc
 
-    left = format_time_left(row.credentials_seconds_left)
-    return f"{row.credentials_from} ends {iso_utc(row.credentials_expire_at)} ({left})"
+        left = format_time_left(row.credentials_seconds_left)
+        return f"{row.credentials_from} ends {iso_utc(row.credentials_expire_at)} ({left})"
+    session = snapshot.sso_for_profile(row.profile)
+    if session is not None and session.refreshable:
+        return f"{row.credentials_from} renews itself"
+    return f"{row.credentials_from}: not signed in"

@@ -6,10 +6,10 @@ import configparser
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file
+from tray_app.record import record
 from tray_app.timeutil import from_epoch, parse_time
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
@@ -17,7 +17,8 @@ _ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
 _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
 
 
-class Profile(NamedTuple):
+@record
+class Profile:
     """One profile of ~/.aws/config."""
 
     name: str
@@ -42,7 +43,8 @@ class Profile(NamedTuple):
         return bool(self.sso_session or self.sso_start_url)
 
 
-class SsoSessionConfig(NamedTuple):
+@record
+class SsoSessionConfig:
     """One [sso-session] (or a legacy profile's SSO settings)."""
 
     name: str
@@ -56,7 +58,8 @@ class SsoSessionConfig(NamedTuple):
         return sha1_hex(self.start_url if self.legacy else self.name)
 
 
-class AwsConfig(NamedTuple):
+@record
+class AwsConfig:
     """The parsed ~/.aws/config: profiles and SSO sessions."""
 
     path: Path
@@ -178,7 +181,8 @@ def _profile(name: str, values: dict[str, str]) -> Profile:
     )
 
 
-class SsoToken(NamedTuple):
+@record
+class SsoToken:
     """A cached SSO token's expiry (never the token itself)."""
 
     path: Path

@@ -10,11 +10,11 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.hosts import host_of, parse_registry
 from tray_app.model import FoundLogin
+from tray_app.record import record
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import login_from_password
 from tray_app.sources.docker_config import DockerConfig, is_ecr_login
@@ -25,7 +25,8 @@ MAX_OUTPUT_BYTES = 1024 * 1024
 NOT_FOUND_MARKER = "credentials not found"
 
 
-class CredentialHelper(NamedTuple):
+@record
+class CredentialHelper:
     name: str  # "pass" for docker-credential-pass
     timeout: float = HELPER_TIMEOUT_SECONDS
 
