@@ -207,6 +207,12 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
         found = shutil.which(binary)
         if found:
             checks.append(Check(PASS, "credential helpers", f"{binary} ({found}) for {where}"))
+        elif helper.startswith("ecr-login-"):  # a per-profile wrapper `credhelper` writes
+            checks.append(Check(FAIL, "credential helpers", f"{path} names {binary} for {where},"
+                                " but it is not on PATH: docker cannot get those logins",
+                                "run `ecr-token-tray credhelper enable HOST` to write it again"
+                                " (and check that its folder is on PATH), or `ecr-token-tray"
+                                " credhelper disable HOST`"))
         else:
             checks.append(Check(FAIL, "credential helpers", f"{path} names {binary} for {where},"
                                 " but it is not on PATH: docker cannot read or store those"
