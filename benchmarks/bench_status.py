@@ -113,10 +113,11 @@ def import_profile(python: str, argv: list[str], env: dict, cwd: Path, runs: int
 
 
 IMPORT_GROUPS = {  # what each design choice costs, as -X importtime lists it
-    "typing (NamedTuple records)": ("typing", "_typing", "typing.io", "typing.re"),
+    "typing (tomllib's, only with a config.toml)": ("typing", "_typing", "typing.io",
+                                                     "typing.re"),
     "pathlib (+ urllib.parse, ipaddress, ntpath, fnmatch)":
         ("pathlib", "urllib", "urllib.parse", "ipaddress", "ntpath", "fnmatch"),
-    "re (+ enum, functools, collections)":
+    "re (+ enum, functools, collections; pip's console script imports re itself)":
         ("re", "re._compiler", "re._parser", "re._constants", "re._casefix", "enum",
          "functools", "collections", "operator", "keyword", "reprlib", "itertools", "types",
          "_collections", "_functools", "_operator", "copyreg", "_sre", "contextlib"),
