@@ -30,11 +30,33 @@ ITEM_INTERFACE = "org.kde.StatusNotifierItem"
 MENU_INTERFACE = "com.canonical.dbusmenu"
 
 
+BARE_SESSION_CONFIG = """<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 @contextmanager
-def private_bus(folder: Path) -> Iterator[str]:
-    """A private ``dbus-daemon --session``; yields its address."""
+def private_bus(folder: Path, activation: bool = True) -> Iterator[str]:
+    """A private ``dbus-daemon --session``; yields its address. ``activation=False``: a bus
+    that can start no service (no installed notification server either)."""
     folder.mkdir(parents=True, exist_ok=True)
-    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+    if activation:
+        config = ["--session"]
+    else:
+        (folder / "bare-session.conf").write_text(BARE_SESSION_CONFIG)
+        config = [f"--config-file={folder / 'bare-session.conf'}"]
+    daemon = subprocess.Popen(["dbus-daemon", *config, "--nofork", "--nopidfile",
                                "--print-address=1"], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
     try:
