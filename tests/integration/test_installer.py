@@ -199,8 +199,11 @@ def desktop_session(tmp_path) -> Iterator[dict[str, str]]:
     try:
         with os.fdopen(read_end) as display_pipe:
             display = f":{display_pipe.readline().strip()}"
+        # The bus starts services it activates (the notification server) with its own
+        # environment: give it the display, as a login session does.
         bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
                                 f"--address=unix:path={tmp_path / 'bus'}"],
+                               env={**os.environ, "DISPLAY": display},
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         started.append(bus)
         address = bus.stdout.readline().strip()

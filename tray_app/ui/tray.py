@@ -26,6 +26,7 @@ from contextlib import contextmanager
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
+from tray_app.logs import log_file
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions, autostart_view
 from tray_app.ui.backend import Choice
@@ -37,6 +38,7 @@ from tray_app.ui.notify import DesktopNotifier
 log = logging.getLogger(__name__)
 ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+GLIB_BACKENDS = ("gtk", "appindicator")
 
 
 def no_menu_hint() -> str:
@@ -161,6 +163,8 @@ class TrayApp:
         self._scheduler: threading.Thread | None = None
         self._apply_lock = threading.Lock()
         self._looks: tuple | None = None
+        self._failed = False
+        self._backend_running = ""
         self._entries: list | None = None
 
     def run(self) -> int:
@@ -176,9 +180,22 @@ class TrayApp:
             hint = no_menu_hint()
             print(f"{APP_NAME}: {hint}", file=sys.stderr)
             log.warning(hint)
-        self._catch_stop_signals(backend)
+        self._backend_running = backend
+        if backend not in GLIB_BACKENDS:
+            self._catch_stop_signals(backend)
         try:
             self.icon.run(setup=self._setup)
+        except Exception as error:
+            # pystray's setup thread waits for a "ready" that never came: release it, or
+            # the process could not exit. The error goes to the log; the user gets a line.
+            self._failed = True
+            self.icon._mark_ready()
+            log.exception("the %s tray stopped with an error", backend)
+            raise TrayAppError(
+                f"the tray could not start (pystray {backend}: {type(error).__name__}:"
+                f" {str(error).splitlines()[0][:160] if str(error) else 'no detail'})",
+                f"see the log ({log_file(self.paths.log_dir)}), or use `{APP_NAME} status` /"
+                f" `{APP_NAME} watch`") from None
         finally:
             self.loop.stop()
             if self._scheduler is not None:
@@ -189,8 +206,9 @@ class TrayApp:
 
     def _catch_stop_signals(self, backend: str) -> None:
         """SIGTERM/SIGINT/SIGHUP stop the icon like Quit does (pystray then removes its temp
-        icon file), so the tray exits 0. GTK's main loop only sees them through GLib."""
-        if backend in ("gtk", "appindicator"):
+        icon file), so the tray exits 0. GTK's main loop only sees them through GLib, and
+        only once pystray has set up (it resets SIGINT to the default while starting)."""
+        if backend in GLIB_BACKENDS:
             from gi.repository import GLib
             for number in STOP_SIGNALS:
                 GLib.unix_signal_add(GLib.PRIORITY_HIGH, number, self._on_signal, number)
@@ -204,6 +222,10 @@ class TrayApp:
         return False  # GLib: remove the source
 
     def _setup(self, icon) -> None:
+        if self._failed:
+            return
+        if self._backend_running in GLIB_BACKENDS:
+            self._catch_stop_signals(self._backend_running)
         icon.visible = True
         self._scheduler = threading.Thread(target=self.loop.run, name="ecr-token-tray-loop",
                                            daemon=True)
