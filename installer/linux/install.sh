@@ -477,6 +477,18 @@ enable_autostart() {
 }
 
 # -- install ----------------------------------------------------------------------------------
+# Does the app being installed speak StatusNotifierItem itself (tray_app/ui/freedesktop)?
+app_has_native_tray() {
+  local source="${FROM:-$REPO_ROOT}"
+  if [ -d "$source" ]; then
+    [ -d "$source/tray_app/ui/freedesktop" ]
+  else
+    "$PYTHON" -c 'import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+sys.exit(not any(n.startswith("tray_app/ui/freedesktop/") for n in names))' "$source" 2>/dev/null
+  fi
+}
+
 decide_desktop() {
   find_session
   if [ "$DESKTOP" = auto ]; then
@@ -489,6 +501,7 @@ decide_desktop() {
     GTK=no
     if [ "$DESKTOP" = yes ]; then
       if ! has_display; then GTK=yes  # the next login's desktop is unknown: cover XEmbed
+      elif ! app_has_native_tray; then GTK=yes  # an older app: pystray needs GTK for a menu
       elif [ -n "${SESSION[DISPLAY]:-}" ]; then
         local watcher=0
         sni_watcher || watcher=$?
