@@ -70,11 +70,14 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, bool]] = []
+        self.extras: list[dict] = []  # subject and button of each notification, in order
         self._lock = threading.Lock()
 
-    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button=None) -> bool:
         with self._lock:
             self.sent.append((title, body, urgent))
+            self.extras.append({"subject": subject, "button": button})
         return True
 
     @property

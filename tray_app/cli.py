@@ -22,6 +22,7 @@ COMMANDS = {
     "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
+    "credhelper": "hand registries to docker-credential-ecr-login (never expires) and back",
 }
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ class FoundLogin(NamedTuple):
     expiry_from: str | None = None  # "token" or "ecr-login-cache"; None: snapshot falls back
     managed: bool = False  # amazon-ecr-credential-helper fetches tokens on demand
     detail: str = ""
+    profile: str | None = None  # the profile an `ecr-login-<profile>` wrapper pins
 
 
 class SourceProblem(NamedTuple):
@@ -58,10 +59,25 @@ class RegistryStatus(NamedTuple):
     detail: str
     profile: str | None
     expiry_from: str | None = None  # "token", "app-state", "ecr-login-cache"
+    # ecr-login rows: when the AWS credentials behind the helper (an SSO session) end
+    credentials_expire_at: datetime | None = None
+    credentials_seconds_left: int | None = None
+    credentials_from: str | None = None  # "SSO session corp"
 
     @property
     def host(self) -> str:
         return self.registry.host
+
+    @property
+    def managed(self) -> bool:
+        """Served by amazon-ecr-credential-helper: it fetches a token on every use."""
+        return self.source == "ecr-login"
+
+    @property
+    def watched_seconds_left(self) -> int | None:
+        """Time until this login stops working: the token's, or (managed rows) the
+        credentials' behind the helper."""
+        return self.credentials_seconds_left if self.managed else self.seconds_left
 
 
 class SsoStatus(NamedTuple):
@@ -87,10 +103,10 @@ class Snapshot(NamedTuple):
     errors: tuple[SourceProblem, ...] = ()
 
     def soonest(self) -> RegistryStatus | None:
-        """The watched (non-managed) login that expires first."""
+        """The watched login that stops working first (managed rows: their credentials)."""
         timed = [r for r in self.registries
-                 if r.seconds_left is not None and r.state != State.MANAGED]
-        return min(timed, key=lambda r: r.seconds_left or 0, default=None)
+                 if r.watched_seconds_left is not None and r.state != State.MANAGED]
+        return min(timed, key=lambda r: r.watched_seconds_left or 0, default=None)
 
     def sso_for_profile(self, profile: str | None) -> SsoStatus | None:
         if profile is None:

@@ -81,6 +81,9 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(candidates))
 
 
+TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
+
+
 class Settings(NamedTuple):
     """The user's ``config.toml``; every key is optional."""
 
@@ -90,6 +93,7 @@ class Settings(NamedTuple):
     auto_renew: bool = True
     profile_for_host: Mapping[str, str] = MappingProxyType({})
     ignored_hosts: frozenset[str] = frozenset()
+    tray_backend: str = "auto"  # [tray] backend: auto | native | gtk | appindicator | xorg
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -117,6 +121,7 @@ class Settings(NamedTuple):
         alerts = _table(document, "notifications", path)
         renew = _table(document, "renew", path)
         registries = _table(document, "registries", path)
+        tray = _table(document, "tray", path)
         profiles: dict[str, str] = {}
         ignored: set[str] = set()
         for key, entry in registries.items():
@@ -146,6 +151,9 @@ class Settings(NamedTuple):
         automatic = renew.get("automatic", defaults.auto_renew)
         if not isinstance(automatic, bool):
             raise _bad(path, "renew.automatic must be true or false")
+        backend = tray.get("backend", defaults.tray_backend)
+        if backend not in TRAY_BACKENDS:
+            raise _bad(path, f"tray.backend must be one of {', '.join(TRAY_BACKENDS)}")
         return cls(
             warning_minutes=warning,
             critical_minutes=critical,
@@ -153,6 +161,7 @@ class Settings(NamedTuple):
             auto_renew=automatic,
             profile_for_host=profiles,
             ignored_hosts=frozenset(ignored),
+            tray_backend=backend,
         )
 
 

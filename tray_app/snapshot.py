@@ -23,15 +23,15 @@ from tray_app.sources.aws_config import (
     read_sso_token,
 )
 from tray_app.sources.docker_config import (
-    ECR_LOGIN,
     DockerConfig,
     file_logins,
+    is_ecr_login,
     load_docker_config,
 )
 from tray_app.sources.ecr_login import managed_logins, read_cache_expiries
 from tray_app.sources.podman import podman_logins
 from tray_app.statefile import logins_path, read_recorded_logins
-from tray_app.timeutil import utc_now
+from tray_app.timeutil import format_time_left, iso_utc, utc_now
 
 
 def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None) -> Snapshot:
@@ -56,14 +56,15 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None)
         found.problem(paths.aws_config, message)
 
     expiry_fallbacks = {host: r.expires_at for host, r in recorded.items()}
+    sessions = _sso_statuses(paths, aws, settings, now, found)
     rows = [
         _status(login, expiry_fallbacks, ecr_cache, settings, aws, now)
         for login in _one_per_host_and_source(found.logins)
         if login.registry.host not in settings.ignored_hosts
     ]
+    rows = [_with_credentials(row, sessions, settings) if row.managed else row for row in rows]
     rows.sort(key=lambda r: (r.registry.public, r.registry.account_id or "", r.registry.region,
                              r.host, r.source))
-    sessions = _sso_statuses(paths, aws, settings, now, found)
     return Snapshot(now, tuple(rows), tuple(sessions), tuple(_unique(found.problems)))
 
 
@@ -107,6 +108,8 @@ def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[st
                       f" `ecr-token-tray login {login.registry.host}` to track it")
     seconds_left = None if expires is None else int((expires - now).total_seconds())
     state = State.MANAGED if login.managed else classify(seconds_left, settings)
+    profile = (_helper_profile(login, aws) if login.managed
+               else profile_for(login.registry, settings, aws))
     return RegistryStatus(
         registry=login.registry,
         source=login.source,
@@ -114,8 +117,48 @@ def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[st
         seconds_left=seconds_left,
         state=state,
         detail=detail,
-        profile=profile_for(login.registry, settings, aws),
+        profile=profile,
         expiry_from=expiry_from,
+    )
+
+
+def _helper_profile(login: FoundLogin, aws: AwsConfig) -> str | None:
+    """The profile docker-credential-ecr-login will use: the wrapper's, else the default
+    chain's (``AWS_PROFILE``, then ``default``; None: keys from the environment)."""
+    if login.profile:
+        return login.profile
+    named = os.environ.get("AWS_PROFILE")
+    if named:
+        return named
+    return "default" if "default" in aws.profiles else None
+
+
+def _with_credentials(row: RegistryStatus, sessions: list[SsoStatus], settings: Settings
+                      ) -> RegistryStatus:
+    """A managed row keeps working as long as the SSO session behind its profile: when
+    that session can only be renewed in a browser, its end is the row's end."""
+    session = next((s for s in sessions if row.profile in s.profiles), None)
+    if session is None:
+        return row
+    name = f"SSO session {session.name}"
+    using = f"docker-credential-ecr-login fetches a token on each use with profile {row.profile}"
+    if session.expires_at is None:
+        return row._replace(credentials_from=name,
+                       detail=f"{using}; {name} is not signed in - sign in")
+    if session.refreshable:
+        return row._replace(credentials_from=name,
+                       detail=f"{using}; {name} renews itself (refresh token)")
+    seconds_left = session.seconds_left
+    state = classify(seconds_left, settings)
+    left = format_time_left(seconds_left)
+    ends = f"ended {iso_utc(session.expires_at)} ({left})" if (seconds_left or 0) <= 0 \
+        else f"ends {iso_utc(session.expires_at)} (in {left})"
+    return row._replace(
+        state=state if state.needs_attention else State.MANAGED,
+        credentials_expire_at=session.expires_at,
+        credentials_seconds_left=seconds_left,
+        credentials_from=name,
+        detail=f"{using}; {name} {ends}",
     )
 
 
@@ -197,5 +240,5 @@ def _unique(problems: list[SourceProblem]) -> list[SourceProblem]:
 
 def _asks_credential_helpers(docker: DockerConfig) -> bool:
     """Does reading this config mean running a credential helper (ecr-login aside)?"""
-    return any(name and name != ECR_LOGIN
+    return any(name and not is_ecr_login(name)
                for name in (docker.creds_store, *docker.cred_helpers.values()))

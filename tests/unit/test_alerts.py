@@ -55,7 +55,14 @@ def test_each_threshold_fires_once_as_time_passes(one_login):
     assert rules.at(expiry - timedelta(minutes=61)) is None
     sixty = rules.at(expiry - timedelta(minutes=60))
     assert sixty.title == "ECR login 222222222222 eu-central-1 ends in 60 min"
-    assert sixty.body.endswith("- click it in the tray menu to log in again")
+    # the action first (mako and others cut long bodies), then the details
+    assert sixty.body == ("To renew: click it in the tray menu to log in again\n"
+                          "222222222222 eu-central-1 ends in 60 min")
+    # servers with action buttons get a "Log in again" that runs what the menu row runs
+    assert sixty.button.key == "login" and sixty.button.label == "Log in again"
+    assert sixty.button.action == ("refresh", DEV_REGISTRY, "docker-config")
+    assert sixty.button.body.startswith("Press Log in again to renew.\n")
+    assert sixty.subject == f"refresh|{DEV_REGISTRY}|docker-config"
     assert rules.at(expiry - timedelta(minutes=59)) is None
     assert rules.at(expiry - timedelta(minutes=16)) is None
     fifteen = rules.at(expiry - timedelta(minutes=15))
@@ -84,7 +91,9 @@ def test_several_due_together_make_one_notification(home, expiry):
     assert note.title == "3 ECR logins need attention"
     assert "222222222222 eu-central-1 ends in 14 min" in note.body
     assert "333333333333 us-west-2 ends in 14 min" in note.body
-    assert note.body.count("\n") == 3  # three logins and one line saying what to do
+    assert note.body.count("\n") == 3  # one line saying what to do, then three logins
+    assert note.body.startswith("To renew: click each in the tray menu")
+    assert note.button.action == ("refresh-expiring",) and note.subject == "several"
     assert rules.at(expiry - timedelta(minutes=13)) is None
 
 
@@ -122,7 +131,9 @@ def test_sso_session_needing_a_browser_alerts_with_what_to_do(home):
     rules = Rules()
     note = rules.at(session_end - timedelta(minutes=15))
     assert note.title == "SSO session corp ends in 15 min"
-    assert note.body == "SSO session corp ends in 15 min - open the tray to sign in"
+    assert note.body == "To renew: open the tray to sign in\nSSO session corp ends in 15 min"
+    assert (note.button.key, note.button.label) == ("sign-in", "Sign in")
+    assert note.button.action == ("sign-in", "corp")
     assert rules.at(session_end - timedelta(minutes=14)) is None
 
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["boto3", "botocore", "pystray", "plyer", "PIL", "gi", "Xlib"]
+HEAVY = ["boto3", "botocore", "pystray", "plyer", "PIL", "gi", "Xlib", "dbus_fast"]  # tray only
 
 
 def modules_after(code: str, env: dict | None = None) -> set[str]:

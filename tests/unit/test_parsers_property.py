@@ -7,7 +7,10 @@ ecr_password_expiry) must never raise at all.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
+import shutil
+import stat
 import string
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import figures
 from tray_app.errors import TrayAppError
 from tray_app.hosts import RegistryRef, host_of, parse_registry
 from tray_app.settings import Settings
@@ -357,3 +361,75 @@ def test_a_snapshot_of_any_home_never_raises(home, monkeypatch, docker, podman, 
     snapshot = take_snapshot(Paths.from_env(), loaded or Settings())
     json.loads(snapshot_json(snapshot))
     render_table(snapshot)
+
+
+# -- credhelper's edit of config.json: every unrelated key out unchanged --------------------
+finite_json = st.recursive(
+    st.none() | st.booleans() | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+config_keys = st.text(max_size=12).filter(lambda k: k not in ("auths", "credHelpers",
+                                                              "credsStore"))
+auth_keys = ecr_hosts() | ecr_hosts().map(lambda h: f"https://{h}/v1/") | st.text(max_size=20)
+
+
+@st.composite
+def config_with_a_target(draw) -> tuple[dict, str]:
+    target = draw(ecr_hosts())
+    auths = draw(st.dictionaries(auth_keys, st.dictionaries(st.text(max_size=8), finite_json,
+                                                            max_size=3), max_size=4))
+    if draw(st.booleans()):
+        auths[draw(st.sampled_from([target, f"https://{target}"]))] = {
+            "auth": "QVdTOnBhc3N3b3Jk", **draw(st.dictionaries(st.text(max_size=8),
+                                                                finite_json, max_size=2))}
+    helpers = draw(st.dictionaries(auth_keys.filter(lambda k: host_of(k) != target),
+                                   st.text(min_size=1, max_size=10), max_size=3))
+    document = {**draw(st.dictionaries(config_keys, finite_json, max_size=6)), "auths": auths}
+    if helpers or draw(st.booleans()):
+        document["credHelpers"] = helpers
+    return document, target
+
+
+def _unrelated(document: dict, target: str) -> dict:
+    """Everything in a config.json that a hand-over of ``target`` must leave alone."""
+    auths = document.get("auths", {})
+    return {
+        "top": {k: v for k, v in document.items() if k not in ("auths", "credHelpers")},
+        "auths": {k: v for k, v in auths.items() if host_of(k) != target},
+        "entries": {k: {f: x for f, x in v.items() if f != "auth"}
+                    for k, v in auths.items() if host_of(k) == target},
+        "helpers": {k: v for k, v in document.get("credHelpers", {}).items()
+                    if host_of(k) != target},
+    }
+
+
+@pytest.mark.skipif(shutil.which("docker-credential-ecr-login") is None,
+                    reason="enable checks for docker-credential-ecr-login first")
+@FILES
+@given(config_with_a_target())
+def test_credhelper_edit_keeps_every_unrelated_key(scratch, case):
+    from tray_app.credhelper import Target, disable, enable
+
+    document, target = case
+    folder = scratch / f"case-{next(_cases)}"
+    folder.mkdir()
+    path = folder / "config.json"
+    path.write_text(json.dumps(document))
+    path.chmod(0o640)
+    enable(path, [Target(parse_registry(target), None)], folder / "bin")
+    handed = json.loads(path.read_text())
+    assert _unrelated(handed, target) == _unrelated(document, target)
+    assert handed["credHelpers"][target] == "ecr-login"
+    assert all("auth" not in v for k, v in handed["auths"].items() if host_of(k) == target)
+    disable(path, [target])
+    back = json.loads(path.read_text())
+    assert _unrelated(back, target) == _unrelated(document, target)
+    assert target not in back.get("credHelpers", {})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    figures.add("credhelper edits checked")
+
+
+_cases = itertools.count()

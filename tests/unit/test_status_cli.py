@@ -19,7 +19,8 @@ ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 REGISTRY_FIELDS = {"host": str, "account_id": (str, type(None)), "region": str,
                    "partition": str, "public": bool, "fips": bool, "source": str,
                    "expires_at": (str, type(None)), "seconds_left": (int, type(None)),
-                   "state": str, "detail": str, "profile": (str, type(None))}
+                   "state": str, "detail": str, "profile": (str, type(None)),
+                   "credentials_expire_at": (str, type(None))}
 SSO_FIELDS = {"name": str, "start_url": str, "region": str, "expires_at": (str, type(None)),
               "seconds_left": (int, type(None)), "state": str, "refreshable": bool,
               "profiles": list}

@@ -20,7 +20,8 @@ EXIT_UNREADABLE = 2  # some source could not be read
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the JSON contract")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a non-managed login is expired or critical")
+                        help="exit 1 when a login is expired or critical (an ecr-login"
+                             " registry: when the SSO session behind it is)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +82,7 @@ def _registry_document(row: RegistryStatus) -> dict:
         "state": row.state.value,
         "detail": row.detail,
         "profile": row.profile,
+        "credentials_expire_at": iso_utc(row.credentials_expire_at),
     }
 
 
@@ -104,7 +106,7 @@ def render_table(snapshot: Snapshot) -> str:
             ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
             [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
              for r in snapshot.registries],
-            details=[r.detail if r.state != State.MANAGED else "" for r in snapshot.registries],
+            details=[_detail(r) for r in snapshot.registries],
         )
     else:
         lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
@@ -120,8 +122,17 @@ def render_table(snapshot: Snapshot) -> str:
 
 
 def _time_left(row: RegistryStatus) -> str:
+    if row.managed and row.state != State.MANAGED:  # its SSO session is what runs out
+        return f"{format_time_left(row.credentials_seconds_left)} (SSO)"
     text = format_time_left(row.seconds_left)
     return f"{text} (cached)" if row.state == State.MANAGED and row.seconds_left else text
+
+
+def _detail(row: RegistryStatus) -> str:
+    """Managed rows tell their SSO session's end; the generic "fetches a token" is noise."""
+    if row.managed and row.credentials_from is None:
+        return ""
+    return row.detail
 
 
 def _sso_time_left(session: SsoStatus) -> str:

@@ -13,11 +13,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait-for-tray", type=float, default=15.0, metavar="SECONDS",
                         help="how long to wait for the panel's system tray at start"
                              " (default 15)")
+    # The front end: see tray_app.ui.backend (PYSTRAY_BACKEND / [tray] backend force one).
 
 
 def run(args: argparse.Namespace) -> int:
     from tray_app.ui.instance import SingleInstance, lock_path
-    from tray_app.ui.tray import require_desktop, require_tray_host
+    from tray_app.ui.tray import choose_backend, require_desktop
 
     require_desktop()  # one clear line, before any GUI import
     paths = Paths.from_env()
@@ -28,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         setup_logging(paths.log_dir, debug=getattr(args, "debug", False))
-        require_tray_host(getattr(args, "wait_for_tray", 15.0))
+        choice = choose_backend(paths, getattr(args, "wait_for_tray", 15.0))
+        if choice.backend == "native":
+            from tray_app.ui.freedesktop.app import NativeTray
+            return NativeTray(paths).run()
         from tray_app.ui.tray import TrayApp
-        return TrayApp(paths).run()
+        return TrayApp(paths, choice.backend).run()
     finally:
         instance.release()

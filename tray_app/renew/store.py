@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from tray_app.errors import SourceError
@@ -146,25 +147,36 @@ def _without_docker(host: str, token: EcrToken, config_path: Path) -> str:
 
 
 def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
-    """Set ``auths[host].auth`` in Docker's config.json as ``docker login`` would.
+    """Set ``auths[host].auth`` in Docker's config.json as ``docker login`` would."""
 
-    Read, merge, then replace via a temp file - but only if nobody replaced the file since
-    we read it (Docker also writes by rename, so its inode changes); else read again and
-    merge again. That keeps entries another writer (a concurrent ``docker login``) added
-    while we worked. No lock is shared with Docker, so a writer landing in the few
-    microseconds between our check and our rename can still be lost; the race test
-    measures this.
-    """
-    target = config_path.resolve() if config_path.is_symlink() else config_path
-    for _ in range(CAS_ATTEMPTS):
-        before = _identity(target)
-        document, mode = _read_for_update(target)
+    def set_auth(document: dict) -> None:
         keys = [key for key in document["auths"] if host_of(key) == host] or [host]
         for key in keys:
             entry = document["auths"].get(key)
             entry = dict(entry) if isinstance(entry, dict) else {}
             entry["auth"] = auth
             document["auths"][key] = entry
+
+    edit_docker_config(config_path, set_auth, host)
+    log.info("wrote the login for %s to %s", host, config_path)
+
+
+def edit_docker_config(config_path: Path, edit: Callable[[dict], None], about: str) -> None:
+    """Apply ``edit`` to Docker's config.json: every other key and the file mode kept.
+
+    Read, merge, then replace via a temp file - but only if nobody replaced the file since
+    we read it (Docker also writes by rename, so its inode changes); else read again and
+    merge again (``edit`` runs on each fresh read). That keeps entries another writer (a
+    concurrent ``docker login``) added while we worked. No lock is shared with Docker, so a
+    writer landing in the few microseconds between our check and our rename can still be
+    lost; the race test measures this. A file that does not parse is never written.
+    ``about`` (a host) starts the error lines.
+    """
+    target = config_path.resolve() if config_path.is_symlink() else config_path
+    for _ in range(CAS_ATTEMPTS):
+        before = _identity(target)
+        document, mode = _read_for_update(target)
+        edit(document)
         try:  # Python reads 1e400 as inf; Docker could not read the `Infinity` it would write
             data = (json.dumps(document, indent="\t", allow_nan=False) + "\n").encode()
         except ValueError:
@@ -174,13 +186,12 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
         try:
             replaced = _replace_if_unchanged(target, data, mode, before)
         except OSError as error:  # disk full, read-only folder: the old file stays as it was
-            raise RenewError(f"{host}: cannot write {target} ({error.strerror}); not changed",
+            raise RenewError(f"{about}: cannot write {target} ({error.strerror}); not changed",
                              "free some disk space or fix the folder's permissions, then"
                              " try again") from None
         if replaced:
-            log.info("wrote the login for %s to %s", host, target)
             return
-    raise RenewError(f"{host}: {target} kept changing while this app tried to write it",
+    raise RenewError(f"{about}: {target} kept changing while this app tried to write it",
                      "another program is rewriting it; try again in a moment")
 
 

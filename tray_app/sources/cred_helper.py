@@ -17,7 +17,7 @@ from tray_app.hosts import host_of, parse_registry
 from tray_app.model import FoundLogin
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import login_from_password
-from tray_app.sources.docker_config import ECR_LOGIN, DockerConfig
+from tray_app.sources.docker_config import DockerConfig, is_ecr_login
 from tray_app.tokens import BasicCredential, json_type_name
 
 HELPER_TIMEOUT_SECONDS = 5.0
@@ -193,10 +193,10 @@ def helper_logins(config: DockerConfig) -> Findings:
     found = Findings()
     wanted: dict[str, list[str]] = {}  # helper name -> server URLs to `get`
     for host, name in config.cred_helpers.items():
-        if name != ECR_LOGIN and parse_registry(host):
+        if not is_ecr_login(name) and parse_registry(host):
             wanted.setdefault(name, []).append(host)
     store = config.creds_store
-    if store and store != ECR_LOGIN:
+    if store and not is_ecr_login(store):
         wanted.setdefault(store, []).extend(_store_urls(CredentialHelper(store), config, found))
     for name, urls in wanted.items():
         helper = CredentialHelper(name)

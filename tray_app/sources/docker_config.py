@@ -14,6 +14,21 @@ from tray_app.sources import Findings
 from tray_app.sources.auth_file import auths_table, plain_logins
 
 ECR_LOGIN = "ecr-login"
+# `ecr-login-<profile>`: a wrapper `credhelper enable` writes that runs ecr-login with that
+# AWS profile (the helper itself takes its profile only from the environment).
+ECR_LOGIN_PROFILE_PREFIX = ECR_LOGIN + "-"
+
+
+def is_ecr_login(helper: str | None) -> bool:
+    """Is ``helper`` (a credHelpers/credsStore value) amazon-ecr-credential-helper?"""
+    return bool(helper) and (helper == ECR_LOGIN or helper.startswith(ECR_LOGIN_PROFILE_PREFIX))
+
+
+def ecr_login_profile(helper: str) -> str | None:
+    """The AWS profile an ``ecr-login-<profile>`` wrapper pins; None for plain ecr-login."""
+    if helper.startswith(ECR_LOGIN_PROFILE_PREFIX):
+        return helper[len(ECR_LOGIN_PROFILE_PREFIX):] or None
+    return None
 
 
 class DockerConfig(NamedTuple):

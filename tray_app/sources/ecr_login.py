@@ -10,7 +10,12 @@ from tray_app.fileio import read_json_file
 from tray_app.hosts import parse_registry
 from tray_app.model import FoundLogin
 from tray_app.sources import Findings
-from tray_app.sources.docker_config import ECR_LOGIN, DockerConfig
+from tray_app.sources.docker_config import (
+    ECR_LOGIN,
+    DockerConfig,
+    ecr_login_profile,
+    is_ecr_login,
+)
 from tray_app.timeutil import parse_time
 
 HELPER_PROGRAM = "docker-credential-ecr-login"
@@ -38,21 +43,24 @@ def read_cache_expiries(path: Path) -> dict[str, datetime]:
     return expiries
 
 
-def managed_hosts(config: DockerConfig) -> list[str]:
-    hosts = [host for host, name in config.cred_helpers.items()
-             if name == ECR_LOGIN and parse_registry(host)]
-    if config.creds_store == ECR_LOGIN:
-        hosts += [h for h in config.ecr_hosts_in_auths() if h not in config.cred_helpers]
+def managed_hosts(config: DockerConfig) -> dict[str, str]:
+    """ECR host -> the ecr-login helper name serving it (``ecr-login`` or ``ecr-login-P``)."""
+    hosts = {host: name for host, name in config.cred_helpers.items()
+             if is_ecr_login(name) and parse_registry(host)}
+    if is_ecr_login(config.creds_store):
+        for host in config.ecr_hosts_in_auths():
+            hosts.setdefault(host, config.creds_store)
     return hosts
 
 
 def managed_logins(config: DockerConfig, cache: dict[str, datetime]) -> Findings:
     found = Findings()
-    for host in managed_hosts(config):
+    for host, helper in managed_hosts(config).items():
         expires = cache.get(host)
         detail = ("docker-credential-ecr-login fetches a token on each use;"
                   " what matters is the AWS session behind it")
         found.logins.append(FoundLogin(
-            parse_registry(host), ECR_LOGIN, HELPER_PROGRAM, host, expires_at=expires,
-            expiry_from="ecr-login-cache" if expires else None, managed=True, detail=detail))
+            parse_registry(host), ECR_LOGIN, f"docker-credential-{helper}", host,
+            expires_at=expires, expiry_from="ecr-login-cache" if expires else None,
+            managed=True, detail=detail, profile=ecr_login_profile(helper)))
     return found

@@ -150,7 +150,7 @@ def icon_inputs(snapshot: Snapshot | None) -> tuple[float | None, State, str]:
         return None, State.UNKNOWN, "…"
     soonest = snapshot.soonest()
     if soonest is not None:
-        seconds = soonest.seconds_left or 0
+        seconds = soonest.watched_seconds_left or 0
         return seconds / FULL_RING_SECONDS, soonest.state, short_badge(seconds)
     if snapshot.registries and all(r.state == State.MANAGED for r in snapshot.registries):
         return 1.0, State.OK, "ok"
@@ -171,7 +171,7 @@ def tooltip_text(snapshot: Snapshot | None, busy: str | None = None) -> str:
     elif snapshot is None:
         text = "ECR: reading logins..."
     elif (soonest := snapshot.soonest()) is not None:
-        left = soonest.seconds_left or 0
+        left = soonest.watched_seconds_left or 0
         when = format_time_left(left) if left <= 0 else f"next expiry {format_time_left(left)}"
         text = f"ECR: {when} - {soonest.registry.label}"
     elif snapshot.registries:
@@ -179,3 +179,23 @@ def tooltip_text(snapshot: Snapshot | None, busy: str | None = None) -> str:
     else:
         text = "ECR: no logins found"
     return text if len(text) <= TOOLTIP_LIMIT else text[:TOOLTIP_LIMIT - 3] + "..."
+
+
+TOOLTIP_LINES = 5
+
+
+def tooltip_lines(snapshot: Snapshot | None, limit: int = TOOLTIP_LINES) -> list[str]:
+    """One line per soonest-expiring watched login: ``222222222222 eu-central-1: 45m left``."""
+    if snapshot is None:
+        return []
+    timed = sorted((r for r in snapshot.registries
+                    if r.seconds_left is not None and r.state != State.MANAGED),
+                   key=lambda r: r.seconds_left or 0)
+    lines = []
+    for row in timed[:limit]:
+        left = row.seconds_left or 0
+        when = format_time_left(left) if left <= 0 else f"{format_time_left(left)} left"
+        lines.append(f"{row.registry.label}: {when}")
+    if len(timed) > limit:
+        lines.append(f"and {len(timed) - limit} more")
+    return lines

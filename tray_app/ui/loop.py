@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,12 +22,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, login_identity, plan_alerts
+from tray_app.alerts import DEFAULT_ACTION, Button, login_identity, plan_alerts
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
+from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
 from tray_app.timeutil import iso_utc, utc_now
 
@@ -53,7 +55,11 @@ class SystemClock:
 
 
 class Notifier(Protocol):
-    def send(self, title: str, body: str, urgent: bool = False) -> bool: ...
+    """Shows a notification. ``subject``: a newer one about the same subject replaces the
+    older bubble; ``button``: an action button, for notifiers whose server shows them."""
+
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button: Button | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class LoopView:
     auto_renew: bool
     settings_problem: str | None
     progress: str | None = None  # the engine's latest step while busy
+    ecr_login_installed: bool = False  # docker-credential-ecr-login is on PATH
 
 
 def watched_files(paths: Paths) -> list[Path]:
@@ -136,6 +143,7 @@ class TrayLoop:
         self._last_full: float | None = None  # monotonic time of the last full recompute
         self._last_tick: tuple[datetime, float] | None = None
         self._snapshot: Snapshot | None = None
+        self._ecr_login_installed = False
         self._settings, self._settings_problem = load_settings(paths)
         self._state: TrayState = load_tray_state(paths.state_dir)
         self._busy: str | None = None
@@ -210,8 +218,10 @@ class TrayLoop:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
         snapshot = take_snapshot(self.paths, self._settings, now)
+        installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
+            self._ecr_login_installed = installed
         self._log_new_problems(previous, snapshot)
         quiet = self._auto_renew(snapshot, now)
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
@@ -220,8 +230,9 @@ class TrayLoop:
             self._remember(self._state.with_sent(plan.mark_sent, now))
         if plan.notification is not None:
             log.info("alert: %s", plan.notification.title)
-            self.notifier.send(plan.notification.title, plan.notification.body,
-                               plan.notification.urgent)
+            note = plan.notification
+            self.notifier.send(note.title, note.body, note.urgent, subject=note.subject,
+                               button=note.button)
         self._publish()
 
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
@@ -362,7 +373,8 @@ class TrayLoop:
     def view(self) -> LoopView:
         with self._lock:
             return LoopView(self._snapshot, self._busy, self.auto_renew, self._settings_problem,
-                            self._progress_text if self._busy else None)
+                            self._progress_text if self._busy else None,
+                            ecr_login_installed=self._ecr_login_installed)
 
     def _publish(self) -> None:
         try:

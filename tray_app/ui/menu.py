@@ -1,8 +1,11 @@
-"""The tray menu as data, rebuilt from the loop's view; then turned into a pystray Menu.
+"""The tray menu as data, rebuilt from the loop's view; then rendered by each front end.
 
 ``menu_entries`` is pure (no GUI import): rows, texts, checks and action ids. Actions are
 tuples such as ``("refresh", host, source)`` that ``tray_app.ui.actions.TrayActions`` runs.
-``to_pystray`` imports pystray lazily and wires each row to a dispatch function.
+Every row has a ``key`` that names the same row across rebuilds (the D-Bus menu keeps its
+item ids by it), and registry rows carry their ``state`` (the coloured dot). ``to_pystray``
+imports pystray lazily and wires each row to a dispatch function; the freedesktop front end
+(``tray_app.ui.freedesktop.dbusmenu``) renders the same entries over D-Bus.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ class Entry:
     enabled: bool = True
     submenu: tuple[Entry, ...] = ()
     separator: bool = False
+    key: str = ""  # names the same row across rebuilds (set by menu_entries)
+    state: State | None = None  # registry rows: the login's state (a coloured dot)
 
 
-SEPARATOR = Entry("", separator=True)
+def _separator(key: str) -> Entry:
+    return Entry("", separator=True, key=key)
 
 
 @dataclass(frozen=True)
@@ -62,53 +68,63 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     snapshot = view.snapshot
     entries: list[Entry] = []
     if view.busy:
-        entries.append(Entry(view.busy, enabled=False))
+        entries.append(Entry(view.busy, enabled=False, key="busy"))
         if view.progress:
-            entries.append(Entry(_clip(view.progress), enabled=False))
+            entries.append(Entry(_clip(view.progress), enabled=False, key="progress"))
     can_refresh = view.busy is None
     if snapshot is None:
-        entries.append(Entry("Reading logins...", enabled=False))
+        entries.append(Entry("Reading logins...", enabled=False, key="reading"))
     elif not snapshot.registries:
-        entries.append(Entry("No ECR logins found", enabled=False))
+        entries.append(Entry("No ECR logins found", enabled=False, key="no-logins"))
     for row in snapshot.registries if snapshot else ():
         refreshable = can_refresh and row.state != State.MANAGED
         entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
-                             enabled=refreshable))
+                             enabled=refreshable, key=f"registry|{row.host}|{row.source}",
+                             state=row.state))
     sessions = snapshot.sso_sessions if snapshot else ()
     if sessions:
-        entries.append(SEPARATOR)
+        entries.append(_separator("separator-sso"))
     for session in sessions:
-        entries.append(Entry(sso_text(session), submenu=_sso_submenu(session, view)))
+        entries.append(Entry(sso_text(session), submenu=_sso_submenu(session, view),
+                             key=f"sso|{session.name}"))
     if snapshot and snapshot.errors:
         count = len(snapshot.errors)
         entries.append(Entry(f"{count} file{'s' if count > 1 else ''} could not be read"
-                             " - see Open log", enabled=False))
+                             " - see Open log", enabled=False, key="unreadable-files"))
     if view.settings_problem:
-        entries.append(Entry(_reason("Config problem", view.settings_problem), enabled=False))
-    entries.append(SEPARATOR)
+        entries.append(Entry(_reason("Config problem", view.settings_problem), enabled=False,
+                             key="config-problem"))
+    entries.append(_separator("separator-actions"))
     entries.append(Entry("Refresh all expiring", ("refresh-expiring",),
-                         enabled=can_refresh and bool(expiring_rows(snapshot))))
-    entries.append(Entry("Renew automatically", ("toggle-auto-renew",), checked=view.auto_renew))
+                         enabled=can_refresh and bool(expiring_rows(snapshot)),
+                         key="refresh-expiring"))
+    entries.append(Entry("Renew automatically", ("toggle-auto-renew",), checked=view.auto_renew,
+                         key="toggle-auto-renew"))
     if autostart.problem:
         entries.append(Entry(_reason("Start at login", autostart.problem), checked=False,
-                             enabled=False))
+                             enabled=False, key="toggle-autostart"))
     else:
-        entries.append(Entry("Start at login", ("toggle-autostart",), checked=autostart.enabled))
-    entries.append(SEPARATOR)
-    entries.append(Entry("Open config file", ("open-config",)))
-    entries.append(Entry("Open log", ("open-log",)))
-    entries.append(SEPARATOR)
-    entries.append(Entry("Quit", ("quit",)))
+        entries.append(Entry("Start at login", ("toggle-autostart",), checked=autostart.enabled,
+                             key="toggle-autostart"))
+    entries.append(_separator("separator-files"))
+    entries.append(Entry("Open config file", ("open-config",), key="open-config"))
+    entries.append(Entry("Open log", ("open-log",), key="open-log"))
+    entries.append(_separator("separator-quit"))
+    entries.append(Entry("Quit", ("quit",), key="quit"))
     return entries
 
 
 def _sso_submenu(session: SsoStatus, view: LoopView) -> tuple[Entry, ...]:
-    sign_in = Entry("Sign in...", ("sign-in", session.name), enabled=view.busy is None)
+    key = f"sso|{session.name}"
+    sign_in = Entry("Sign in...", ("sign-in", session.name), enabled=view.busy is None,
+                    key=f"{key}|sign-in")
     notes = []
     if session.refreshable:
-        notes.append(Entry("Renews silently (refresh token)", enabled=False))
+        notes.append(Entry("Renews silently (refresh token)", enabled=False,
+                           key=f"{key}|refreshable"))
     if session.profiles:
-        notes.append(Entry("Profiles: " + ", ".join(session.profiles), enabled=False))
+        notes.append(Entry("Profiles: " + ", ".join(session.profiles), enabled=False,
+                           key=f"{key}|profiles"))
     return (sign_in, *notes)
 
 

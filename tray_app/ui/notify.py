@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 
 from tray_app import APP_NAME
+from tray_app.alerts import Button
 
 log = logging.getLogger(__name__)
 SUBPROCESS_TIMEOUT = 10
@@ -46,7 +47,10 @@ class DesktopNotifier:
         self.backends.append(
             ("osascript" if sys.platform == "darwin" else "notify-send", self._command))
 
-    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button: Button | None = None) -> bool:
+        """``subject`` and ``button`` are for servers this path cannot reach (no buttons
+        here): the body already says what to click."""
         with self._lock:
             for name, backend in self.backends:
                 try:
@@ -127,7 +131,8 @@ class TerminalNotifier:
         self._clock = clock or (lambda: "")
         self.recent: list[str] = []  # the last KEEP alerts, for a screen that is redrawn
 
-    def send(self, title: str, body: str, urgent: bool = False) -> bool:
+    def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
+             button: Button | None = None) -> bool:
         stamp = self._clock()
         indent = " " * (len(stamp) + 1) if stamp else "   "
         block = (f"{stamp} {title}" if stamp else f"!! {title}") + "\n" + "".join(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions, autostart_view
+from tray_app.ui.backend import Choice
 from tray_app.ui.icon import icon_for, icon_inputs, tooltip_text
 from tray_app.ui.loop import LoopView, TrayLoop
 from tray_app.ui.menu import menu_entries, to_pystray
@@ -34,6 +36,7 @@ from tray_app.ui.notify import DesktopNotifier
 
 log = logging.getLogger(__name__)
 ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def no_menu_hint() -> str:
@@ -54,77 +57,39 @@ def require_desktop() -> None:
 
 
 TRAY_HOST_WAIT_SECONDS = 15.0  # at login the panel may start a little after us
+RETRY_SECONDS = 1.0
 
 
-def require_tray_host(wait_seconds: float = TRAY_HOST_WAIT_SECONDS) -> None:
-    """Linux: fail with one line when no panel can show a tray icon (after a short wait)."""
-    if not sys.platform.startswith("linux"):
-        return
+def choose_backend(paths: Paths, wait_seconds: float = TRAY_HOST_WAIT_SECONDS) -> Choice:
+    """The front end for this desktop (``tray_app.ui.backend``, the decision `doctor` shows).
+
+    Waits up to ``wait_seconds`` for a panel to appear; then fails with one line."""
+    from tray_app.settings import Settings
+    from tray_app.ui.backend import decide, gather_facts
+
+    try:
+        configured = Settings.load(paths.config_file).tray_backend
+    except TrayAppError:
+        configured = None  # the loop reports the broken file; the tray still starts
     deadline = time.monotonic() + wait_seconds
     while True:
-        present = tray_host_present()
-        if present is not False:  # True, or None: cannot tell, so try anyway
-            return
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
-    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    raise TrayAppError(
-        f"no system tray on display {display} (no XEmbed tray and no StatusNotifier host)",
-        f"add a tray to your panel (GNOME: the AppIndicator extension), or use"
-        f" `{APP_NAME} status` / `{APP_NAME} watch`")
+        choice = decide(gather_facts(configured))
+        if choice.backend is not None:
+            log.info("tray backend: %s - %s", choice.backend, choice.detail)
+            return choice
+        if choice.final or time.monotonic() >= deadline:
+            log.error("no tray: %s - %s", choice.problem, choice.fix)
+            raise TrayAppError(choice.problem or "no tray", choice.fix or "")
+        time.sleep(RETRY_SECONDS)
 
 
-def tray_host_present() -> bool | None:
-    """An XEmbed tray owns _NET_SYSTEM_TRAY_Sn, or a StatusNotifierWatcher is on D-Bus."""
-    if os.environ.get("DISPLAY"):
-        xembed = _xembed_tray_present()
-        if xembed is None:
-            return None  # the display does not answer: pystray's import reports that
-        if xembed:
-            return True
-    sni = _status_notifier_watcher_present()
-    if sni is None and not os.environ.get("DISPLAY"):
-        return None
-    return bool(sni)
-
-
-def _xembed_tray_present() -> bool | None:
+def import_pystray(backend: str | None = None):
+    """pystray picks its backend at import (``backend`` forces it: never its appindicator
+    attempt, whose missing typelib raises ValueError); a broken display raises odd errors."""
     try:
-        from Xlib import X, display
-    except ImportError:
-        return None
-    try:
-        connection = display.Display()
-    except Exception:  # Xlib's DisplayConnectionError and friends
-        return None
-    try:
-        atom = connection.intern_atom(f"_NET_SYSTEM_TRAY_S{connection.get_default_screen()}")
-        return connection.get_selection_owner(atom) != X.NONE
-    finally:
-        connection.close()
-
-
-def _status_notifier_watcher_present() -> bool | None:
-    """None: no way to ask (no PyGObject or no session bus)."""
-    try:
-        from gi.repository import Gio, GLib
-        bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
-        reply = bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                              "org.freedesktop.DBus", "NameHasOwner",
-                              GLib.Variant("(s)", ("org.kde.StatusNotifierWatcher",)),
-                              GLib.VariantType("(b)"), Gio.DBusCallFlags.NONE, 2000, None)
-    except Exception:
-        return None
-    return bool(reply.unpack()[0])
-
-
-def import_pystray():
-    """pystray picks its backend at import; a broken display raises odd errors there."""
-    try:
-        with _gtk_without_opengl():
+        with _gtk_without_opengl(), _pystray_backend(backend):
             import pystray
-    except Exception as error:  # Xlib's DisplayNameError, gi errors, "platform not supported"
+    except Exception as error:  # Xlib's DisplayNameError, gi's ValueError, "not supported"
         log.debug("pystray import failed", exc_info=True)
         display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or "-"
         raise TrayAppError(
@@ -133,6 +98,23 @@ def import_pystray():
             f"check the desktop session, or use `{APP_NAME} status` / `{APP_NAME} watch`"
         ) from None
     return pystray
+
+
+@contextmanager
+def _pystray_backend(backend: str | None) -> Iterator[None]:
+    """PYSTRAY_BACKEND=backend while pystray is imported; restored after (children)."""
+    if backend is None or backend in ("darwin", "win32"):
+        yield
+        return
+    saved = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = backend
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYSTRAY_BACKEND", None)
+        else:
+            os.environ["PYSTRAY_BACKEND"] = saved
 
 
 @contextmanager
@@ -167,8 +149,11 @@ def on_main_thread(function: Callable[[], None]) -> None:
 
 
 class TrayApp:
-    def __init__(self, paths: Paths) -> None:
+    """The pystray front end (macOS, Windows, and XEmbed trays on Linux)."""
+
+    def __init__(self, paths: Paths, backend: str | None = None) -> None:
         self.paths = paths
+        self.backend = backend
         self.icon = None
         self.notifier = DesktopNotifier(icon_getter=lambda: self.icon)
         self.loop = TrayLoop(paths, self.notifier, on_view=self._show)
@@ -179,11 +164,11 @@ class TrayApp:
         self._entries: list | None = None
 
     def run(self) -> int:
-        pystray = import_pystray()
+        pystray = import_pystray(self.backend)
         self.icon = pystray.Icon(APP_NAME, icon=icon_for(None, ICON_PIXELS),
                                  title=tooltip_text(None), menu=self._menu(self.loop.view()))
         backend = backend_name(self.icon)
-        log.info("tray starting with pystray backend %s", backend)
+        log.info("tray starting with backend %s (pystray)", backend)
         if backend == "dummy":  # pystray's test backend cannot run (and would hang at exit)
             raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
                                "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
@@ -191,6 +176,7 @@ class TrayApp:
             hint = no_menu_hint()
             print(f"{APP_NAME}: {hint}", file=sys.stderr)
             log.warning(hint)
+        self._catch_stop_signals(backend)
         try:
             self.icon.run(setup=self._setup)
         finally:
@@ -200,6 +186,22 @@ class TrayApp:
             self.loop.join_worker()
         log.info("tray stopped")
         return 0
+
+    def _catch_stop_signals(self, backend: str) -> None:
+        """SIGTERM/SIGINT/SIGHUP stop the icon like Quit does (pystray then removes its temp
+        icon file), so the tray exits 0. GTK's main loop only sees them through GLib."""
+        if backend in ("gtk", "appindicator"):
+            from gi.repository import GLib
+            for number in STOP_SIGNALS:
+                GLib.unix_signal_add(GLib.PRIORITY_HIGH, number, self._on_signal, number)
+        elif sys.platform != "win32":
+            for number in STOP_SIGNALS:
+                signal.signal(number, lambda received, _frame: self._on_signal(received))
+
+    def _on_signal(self, number: int) -> bool:
+        log.info("%s received: stopping", signal.Signals(number).name)
+        self.quit()
+        return False  # GLib: remove the source
 
     def _setup(self, icon) -> None:
         icon.visible = True

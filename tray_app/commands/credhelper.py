@@ -1,0 +1,248 @@
+"""``ecr-token-tray credhelper enable|disable|status [HOST ...|--all]``.
+
+Hands ECR registries to amazon-ecr-credential-helper (it fetches a fresh token on every
+Docker operation, so the 12-hour expiry stops mattering) and back; see
+:mod:`tray_app.credhelper`. Module level stays light: cli.py imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
+from tray_app.hosts import RegistryRef, host_of, parse_registry
+from tray_app.model import RegistryStatus, Snapshot, State
+
+EXIT_OK = 0
+EXIT_NOT_ALL_DONE = 1
+DOCKER_SOURCES = ("docker-config", "docker-credential-")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["enable", "disable", "status"],
+                        help="enable: hand HOSTs to docker-credential-ecr-login; disable: take"
+                             " them back; status: which host uses which helper and profile")
+    parser.add_argument("hosts", nargs="*", metavar="HOST", help="registry host (or https://host)")
+    parser.add_argument("--all", action="store_true",
+                        help="enable: every ECR registry Docker logs in to; disable: every"
+                             " registry on ecr-login")
+    parser.add_argument("--profile", metavar="P",
+                        help="enable: use this AWS profile for every HOST (default: the"
+                             " registry's profile, as `status` shows it)")
+    parser.add_argument("--login", action="store_true",
+                        help="disable: log in with `docker login` at once, so the registry"
+                             " keeps working")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="enable: do not ask the helper for a token and check it")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tray_app.logs import setup_logging
+    from tray_app.settings import Paths
+
+    if args.action != "status" and not args.hosts and not args.all:
+        raise TrayAppError(f"credhelper {args.action}: name a HOST or use --all",
+                           "see `ecr-token-tray credhelper --help`")
+    if args.hosts and args.all:
+        raise TrayAppError("give either HOST arguments or --all, not both",
+                           "see `ecr-token-tray credhelper --help`")
+    paths = Paths.from_env()
+    if args.action == "status":
+        return _status(paths)
+    setup_logging(paths.log_dir, getattr(args, "debug", False))
+    if args.action == "enable":
+        return _enable(args, paths)
+    return _disable(args, paths)
+
+
+# -- enable ----------------------------------------------------------------------------------
+def _enable(args: argparse.Namespace, paths) -> int:
+    from tray_app import credhelper
+
+    credhelper.require_helper()  # before anything else: nothing changes without it
+    config = credhelper.read_config(paths.docker_config)
+    credhelper.refuse_creds_store(config)
+    already = credhelper.mapped_helpers(config)
+    snapshot = _snapshot()
+    problems = 0
+    targets: list[credhelper.Target] = []
+    for registry, text in _wanted(args, snapshot, already):
+        if registry is None:
+            print(f"{text}: not an Amazon ECR registry host - ecr-login serves only ECR"
+                  " (e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com); nothing changed")
+            problems += 1
+            continue
+        profile = args.profile or _profile(registry, snapshot)
+        helper = credhelper.helper_for(profile)
+        if already.get(registry.host) == helper:
+            print(f"{registry.host}: already on {helper}")
+            continue
+        targets.append(credhelper.Target(registry, profile))
+    if not targets:
+        if not problems and args.all:
+            print("No ECR registry to hand over (Docker holds no ECR login that is not on"
+                  " ecr-login already); name a HOST.")
+        return EXIT_NOT_ALL_DONE if problems else EXIT_OK
+    folder = credhelper.wrapper_folder()
+    changes = credhelper.enable(paths.docker_config, targets, folder)
+    for change in changes:
+        print(change.message)
+    if any(c.helper != "ecr-login" for c in changes) and not credhelper.on_path(folder):
+        print(f"note: {folder} is not on PATH, so Docker cannot run the wrapper - add it,"
+              f' e.g. `export PATH="{folder}:$PATH"` in ~/.profile, and open a new shell')
+    if not args.no_verify:
+        for change in changes:
+            check = credhelper.verify(change.host, change.helper)
+            print(f"{change.host}: {'verified' if check.verified else 'not verified - '}"
+                  f"{'' if check.verified else check.answer}")
+            problems += not check.verified
+    return EXIT_NOT_ALL_DONE if problems else EXIT_OK
+
+
+def _wanted(args: argparse.Namespace, snapshot: Snapshot, already: dict[str, str]
+            ) -> list[tuple[RegistryRef | None, str]]:
+    if not args.all:
+        return [(parse_registry(text), text) for text in args.hosts]
+    rows = [r for r in snapshot.registries
+            if r.source.startswith(DOCKER_SOURCES) and r.host not in already]
+    unique = {r.host: r.registry for r in rows}
+    return [(registry, host) for host, registry in unique.items()]
+
+
+def _profile(registry: RegistryRef, snapshot: Snapshot) -> str | None:
+    """The profile `status` shows for this registry's Docker login, else the mapping's."""
+    for row in snapshot.registries:
+        if row.host == registry.host and row.source.startswith(DOCKER_SOURCES):
+            return row.profile
+    return _mapped_profile(registry)
+
+
+def _mapped_profile(registry: RegistryRef) -> str | None:
+    from tray_app.settings import Paths, Settings
+    from tray_app.snapshot import profile_for
+    from tray_app.sources.aws_config import AwsConfig, load_aws_config
+
+    paths = Paths.from_env()
+    try:
+        settings = Settings.load(paths.config_file)
+    except TrayAppError:
+        settings = Settings()
+    try:
+        aws = load_aws_config(paths.aws_config)
+    except TrayAppError:
+        aws = AwsConfig(paths.aws_config, {}, {})
+    return profile_for(registry, settings, aws)
+
+
+def _snapshot() -> Snapshot:
+    from tray_app.commands.status import load_snapshot
+
+    snapshot, problem = load_snapshot()
+    if problem:
+        print(f"{APP_NAME}: {problem}", file=sys.stderr)
+    return snapshot
+
+
+# -- disable ---------------------------------------------------------------------------------
+def _disable(args: argparse.Namespace, paths) -> int:
+    from tray_app import credhelper
+
+    config = credhelper.read_config(paths.docker_config)
+    if config is not None and credhelper.is_ecr_login(config.creds_store):
+        raise TrayAppError(f"{config.path}: `credsStore` is {config.creds_store} - every"
+                           " registry goes through it; nothing changed",
+                           "remove `credsStore` from the file to stop using it")
+    mapped = credhelper.mapped_helpers(config)
+    hosts = list(mapped) if args.all else [host_of(text) for text in args.hosts]
+    problems = 0
+    for host in hosts:
+        if host not in mapped:
+            print(f"{host}: not on ecr-login; nothing to do")
+    changes = credhelper.disable(paths.docker_config, [h for h in hosts if h in mapped])
+    for change in changes:
+        print(change.message)
+    if not changes:
+        if args.all:
+            print("No registry is on ecr-login.")
+        return EXIT_OK
+    if args.login:
+        problems += _login_again(changes)
+    else:
+        print("These registries have no login now: log in with `ecr-token-tray login"
+              f" {' '.join(c.host for c in changes)}` (or disable with --login)")
+    return EXIT_NOT_ALL_DONE if problems else EXIT_OK
+
+
+def _login_again(changes) -> int:
+    """``docker login`` each host with the profile its wrapper pinned (else its mapping)."""
+    from tray_app.renew.engine import LoginOptions, renew
+    from tray_app.sources.docker_config import ecr_login_profile
+
+    rows = []
+    for change in changes:
+        registry = parse_registry(change.host)
+        if registry is None:
+            continue
+        profile = ecr_login_profile(change.helper) or _mapped_profile(registry)
+        rows.append(plain_login_row(registry, profile))
+    report = renew(rows, LoginOptions(), progress=lambda text: print(f"... {text}",
+                                                                      file=sys.stderr,
+                                                                      flush=True))
+    for outcome in report.outcomes:
+        print(f"{outcome.result:<9} {outcome.message}")
+    return 0 if report.ok else 1
+
+
+def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatus:
+    """A registry with no login yet, for the engine to `docker login` (source docker)."""
+    return RegistryStatus(registry=registry, source="docker", expires_at=None,
+                          seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
+                          profile=profile)
+
+
+# -- status ----------------------------------------------------------------------------------
+def _status(paths) -> int:
+    from tray_app import credhelper
+    from tray_app.commands.status import _table
+    from tray_app.sources.docker_config import ecr_login_profile
+
+    path = credhelper.helper_path()
+    print(f"docker-credential-ecr-login: {path}" if path
+          else f"docker-credential-ecr-login: not installed - {credhelper.INSTALL_HINT}")
+    config = credhelper.read_config(paths.docker_config)
+    if config is not None and credhelper.is_ecr_login(config.creds_store):
+        print(f"{config.path}: `credsStore` is {config.creds_store}: every registry uses it")
+    snapshot = _snapshot()
+    managed = {r.host: r for r in snapshot.registries if r.managed}
+    table = []
+    for host, helper in credhelper.mapped_helpers(config).items():
+        profile = ecr_login_profile(helper)
+        row = managed.get(host)
+        if profile is None:
+            who, wrapper = "default (AWS_PROFILE, else default)", "-"
+        else:
+            who = profile
+            found = credhelper.find_wrapper(profile)
+            wrapper = str(found) if found else "MISSING - run `credhelper enable` again"
+        table.append([host, helper, who, wrapper, _credentials(row)])
+    for row in snapshot.registries:
+        if row.source.startswith(DOCKER_SOURCES) and row.host not in managed:
+            table.append([row.host, row.source, row.profile or "-", "-", "docker login"])
+    if not table:
+        print("No ECR registry in Docker's config.")
+        return EXIT_OK
+    print("\n".join(_table(["REGISTRY", "HELPER", "PROFILE", "WRAPPER", "CREDENTIALS"], table)))
+    return EXIT_OK
+
+
+def _credentials(row: RegistryStatus | None) -> str:
+    if row is None or row.credentials_from is None:
+        return "-"
+    if row.credentials_expire_at is None:
+        return row.detail.rpartition("; ")[2]
+    from tray_app.timeutil import format_time_left, iso_utc
+
+    left = format_time_left(row.credentials_seconds_left)
+    return f"{row.credentials_from} ends {iso_utc(row.credentials_expire_at)} ({left})"
