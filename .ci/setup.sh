@@ -18,6 +18,8 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
+  systemd                                                 # systemd-analyze verifies the autostart unit
+  zsh fish                                                # the installer's PATH line, per shell
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -49,7 +49,7 @@ GTK_DNF=(python3-gobject gtk3 libnotify)
 # The desktop session's variables a tray needs (read from a running process when this
 # shell has none).
 SESSION_VARS=(DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR
-              XDG_CURRENT_DESKTOP XDG_SESSION_TYPE)
+              XDG_CURRENT_DESKTOP XDG_SESSION_TYPE SWAYSOCK I3SOCK HYPRLAND_INSTANCE_SIGNATURE)
 
 say() { printf '%s\n' "$*"; }
 fail() { printf '%s: %s\n' "$APP installer" "$*" >&2; exit 1; }
@@ -198,14 +198,19 @@ remember_tray_args() {  # the running tray's arguments, to start it again the sa
   [ "${#TRAY_ARGS[@]}" -gt 0 ] || TRAY_ARGS=(tray)
 }
 
-start_tray() {  # in the session find_session found
-  local assignments=() name pid log
+in_session() {  # run a command with the session find_session found (none: as it is)
+  local assignments=() unset=() name
   for name in "${SESSION_VARS[@]}"; do
-    if [ -n "${SESSION[$name]:-}" ]; then assignments+=("$name=${SESSION[$name]}"); fi
+    if [ -n "${SESSION[$name]:-}" ]; then assignments+=("$name=${SESSION[$name]}")
+    elif [ "$name" != XDG_RUNTIME_DIR ]; then unset+=(-u "$name"); fi
   done
+  env "${unset[@]}" "${assignments[@]}" "$@"
+}
+
+start_tray() {  # in the session find_session found
+  local pid log
   log="$WORK_DIR/tray-start.log"
-  env -u DISPLAY -u WAYLAND_DISPLAY -u DBUS_SESSION_BUS_ADDRESS "${assignments[@]}" \
-    setsid "$VENV/bin/$APP" "${TRAY_ARGS[@]}" </dev/null >"$log" 2>&1 &
+  in_session setsid "$VENV/bin/$APP" "${TRAY_ARGS[@]}" </dev/null >"$log" 2>&1 &
   pid=$!
   # A tray that cannot show (no panel, display gone) says so and exits: report that.
   for _ in 1 2 3 4; do
@@ -472,8 +477,15 @@ PY
 }
 
 enable_autostart() {
-  make_dir "$(dirname "$AUTOSTART_ENTRY")"
-  "$VENV/bin/$APP" autostart enable
+  # XDG autostart, or on sway/Hyprland/i3 a systemd user unit or the line to add to their
+  # config (the app decides from the session). Folders it creates are recorded for uninstall.
+  local dirs=("$CONFIG_HOME" "$CONFIG_HOME/autostart" "$CONFIG_HOME/systemd"
+              "$CONFIG_HOME/systemd/user" "$CONFIG_HOME/systemd/user/graphical-session.target.wants")
+  local dir absent=() output
+  for dir in "${dirs[@]}"; do [ -d "$dir" ] || absent+=("$dir"); done
+  output="$(in_session "$VENV/bin/$APP" autostart enable 2>&1)" || true
+  say "$output"
+  for dir in "${absent[@]}"; do [ ! -d "$dir" ] || echo "$dir" >>"$MANIFEST"; done
 }
 
 # -- install ----------------------------------------------------------------------------------

@@ -241,8 +241,11 @@ def desktop_session(tmp_path) -> Iterator[dict[str, str]]:
     try:
         with os.fdopen(read_end) as display_pipe:
             display = f":{display_pipe.readline().strip()}"
+        # The bus knows the display, as a login session's does: services it starts on
+        # demand (dunst for org.freedesktop.Notifications) then find it.
         bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
                                 f"--address=unix:path={tmp_path / 'bus'}"],
+                               env={**os.environ, "DISPLAY": display},
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         started.append(bus)
         address = bus.stdout.readline().strip()
