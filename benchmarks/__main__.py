@@ -13,7 +13,7 @@ from benchmarks.common import BenchResult, Context
 from benchmarks.machine import machine_facts
 from benchmarks.report import markdown, terminal_table
 
-BENCHMARKS = ["status", "tray", "refresh", "detection", "bundle"]
+BENCHMARKS = ["status", "tray", "refresh", "detection", "bundle", "kubernetes"]
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 

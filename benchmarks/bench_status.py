@@ -1,18 +1,22 @@
-"""1. ``status --json`` with 1, 20 and 120 registries, against the bare interpreter.
-
-Both the app and the floor (``python -c pass``) start the same way: the same interpreter,
-environment, working folder and warm bytecode cache, spawned and reaped by this runner
-(``os.wait4`` gives each child's own CPU and peak RSS). Runs are interleaved so that drift
-in the machine's load hits both alike.
+"""1. ``status --json`` with 1, 20 and 120 registries, against the bare interpreter, as
+users run it: a wheel built from this tree, pip-installed into a fresh plain venv. The
+floor is that venv's ``python -c pass``, interleaved with the app's runs in the same
+environment, folder and warm bytecode (``os.wait4`` gives each child's own CPU and peak
+RSS). Also: the prompt function's cost per call in real bash, zsh and fish, and what the
+summary file costs each snapshot.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 from benchmarks.common import BenchResult, Context, mib, ms, ratio
+from benchmarks.installed import InstalledApp, install_wheel, plain_env
 from benchmarks.measure import ProcessUsage, median, run_measured
 from tests.builders import FakeHome, docker_auth, host, in_
 
@@ -88,48 +92,66 @@ def entry_point(ctx: Context) -> list[str]:
     return [str(script)] if script.is_file() else ["-m", "tray_app"]
 
 
-def imported_modules(ctx: Context, argv: list[str], env: dict, cwd: Path) -> list[str]:
+def imported_modules(python: str, argv: list[str], env: dict, cwd: Path) -> list[str]:
     """Every module a run imports, from the interpreter's own ``-X importtime`` trace."""
-    usage = run_measured([ctx.python, "-X", "importtime", *argv], env, cwd)
+    usage = run_measured([python, "-X", "importtime", *argv], env, cwd)
     return [m.group(1) for m in re.finditer(r"^import time:.*\|\s*(\S+)\s*$",
                                             usage.stderr, re.MULTILINE)]
 
 
-def slowest_imports(ctx: Context, argv: list[str], env: dict, cwd: Path,
-                    top: int = 8) -> list[tuple[str, int]]:
-    """The top-level imports with the largest cumulative time (microseconds)."""
-    usage = run_measured([ctx.python, "-X", "importtime", *argv], env, cwd)
-    found = []
-    for match in re.finditer(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$",
-                             usage.stderr, re.MULTILINE):
-        if len(match.group(3)) == 1:  # top level: one space of indentation
-            found.append((match.group(4), int(match.group(2))))
-    return sorted(found, key=lambda item: -item[1])[:top]
+def import_profile(python: str, argv: list[str], env: dict, cwd: Path, runs: int = 5
+                   ) -> dict[str, int]:
+    """Module -> its own import time (microseconds, the least over ``runs`` runs)."""
+    best: dict[str, int] = {}
+    for _ in range(runs):
+        usage = run_measured([python, "-X", "importtime", *argv], env, cwd)
+        for match in re.finditer(r"^import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)\s*$",
+                                 usage.stderr, re.MULTILINE):
+            name, micros = match.group(2), int(match.group(1))
+            best[name] = min(best.get(name, micros), micros)
+    return best
+
+
+IMPORT_GROUPS = {  # what each design choice costs, as -X importtime lists it
+    "typing (tomllib's, only with a config.toml)": ("typing", "_typing", "typing.io",
+                                                     "typing.re"),
+    "pathlib (+ urllib.parse, ipaddress, ntpath, fnmatch)":
+        ("pathlib", "urllib", "urllib.parse", "ipaddress", "ntpath", "fnmatch"),
+    "re (+ enum, functools, collections; pip's console script imports re itself)":
+        ("re", "re._compiler", "re._parser", "re._constants", "re._casefix", "enum",
+         "functools", "collections", "operator", "keyword", "reprlib", "itertools", "types",
+         "_collections", "_functools", "_operator", "copyreg", "_sre", "contextlib"),
+    "json": ("json", "json.decoder", "json.encoder", "json.scanner", "_json"),
+    "datetime": ("datetime", "_datetime", "math"),
+    "configparser (~/.aws/config)": ("configparser",),
+    "base64 (tokens)": ("base64", "binascii", "struct", "_struct"),
+}
 
 
 def run(ctx: Context) -> BenchResult:
     result = BenchResult(NAME, TITLE)
     counts = (1, 20) if ctx.quick else (1, 20, TARGET_COUNT)
-    iterations = 3 if ctx.quick else 31
+    iterations = 5 if ctx.quick else 31
+    app = install_wheel(ctx.workdir, with_dependencies=not ctx.quick)
     homes = {n: build_home(ctx.workdir / f"status-home-{n}", n) for n in counts}
-    envs = {n: ctx.child_env(homes[n].full_env()) for n in counts}
-    floor_argv = [ctx.python, "-c", "pass"]
-    app_argv = [ctx.python, *entry_point(ctx), "status", "--json"]
+    envs = {n: plain_env(homes[n].full_env()) for n in counts}
+    floor_argv = [app.python, "-c", "pass"]
+    app_argv = [app.script, "status", "--json"]
 
-    for n in counts:  # warm the bytecode cache, and check the answer is right
+    for n in counts:  # warm the page cache, and check the answer is right
         check = run_measured(app_argv, envs[n], homes[n].root)
-        document = json.loads(check.stdout)
-        if len(document["registries"]) != n or check.returncode != 0:
-            result.problems.append(
-                f"{n} registries: status found {len(document['registries'])}, exit"
-                f" {check.returncode}: {check.stderr.strip()[:200]}")
+        document = json.loads(check.stdout or "{}")
+        found = len(document.get("registries", []))
+        if found != n or check.returncode != 0:
+            result.problems.append(f"{n} registries: status found {found}, exit"
+                                   f" {check.returncode}: {check.stderr.strip()[:200]}")
     run_measured(floor_argv, envs[counts[0]], homes[counts[0]].root)
 
     floors: list[ProcessUsage] = []
     apps: dict[int, list[ProcessUsage]] = {n: [] for n in counts}
     for _ in range(iterations):
-        floors.append(run_measured(floor_argv, envs[counts[0]], homes[counts[0]].root))
-        for n in counts:
+        for n in counts:  # a floor before each app run: load drift hits both alike
+            floors.append(run_measured(floor_argv, envs[n], homes[n].root))
             apps[n].append(run_measured(app_argv, envs[n], homes[n].root))
 
     floor_wall = median([u.wall_s for u in floors])
@@ -146,28 +168,139 @@ def run(ctx: Context) -> BenchResult:
                    f"{mib(floor_rss)} (python -c pass)", ratio(rss, floor_rss))
 
     biggest = counts[-1]
-    modules = imported_modules(ctx, app_argv[1:], envs[biggest], homes[biggest].root)
+    home, env = homes[biggest], envs[biggest]
+    modules = imported_modules(app.python, app_argv, env, home.root)
     heavy = sorted({m for m in modules if m.split(".")[0] in HEAVY_MODULES})
-    bare = set(imported_modules(ctx, floor_argv[1:], envs[biggest], homes[biggest].root))
+    bare = set(imported_modules(app.python, floor_argv[1:], env, home.root))
     extra = [m for m in modules if m not in bare]
     result.add(f"status --json, {biggest} registries: heavy imports",
                ", ".join(heavy) if heavy else "none", target="none", met=not heavy)
     if heavy:
         result.problems.append(f"status imported {', '.join(heavy)}")
-    slow = slowest_imports(ctx, app_argv[1:], envs[biggest], homes[biggest].root)
+    _prompt_command(ctx, app, home, env, result, iterations)
+    _summary_write(app, home, env, result)
+    for shell in ("bash", "zsh", "fish"):
+        _prompt_function(ctx, app, home, env, shell, result)
+
+    profile = import_profile(app.python, app_argv, env, home.root, runs=3 if ctx.quick else 9)
+    ours = sum(v for k, v in profile.items() if k.split(".")[0] == "tray_app")
+    groups = [(label, sum(profile.get(m, 0) for m in names if m in extra))
+              for label, names in IMPORT_GROUPS.items()]
     result.notes += [
-        f"{iterations} interleaved runs per figure; bytecode cache warm; wall = spawn to"
-        " reaped (os.wait4, parent side); peak RSS = GNU time's %M for the child (a child"
-        " forked straight from the runner would report the runner's own size).",
+        f"Installed as users install it: `pip wheel` of this tree, then `pip install` into a"
+        f" fresh `python -m venv` ({'with' if app.with_dependencies else 'without'} its"
+        " dependencies; the status path imports none of them). Floor: that venv's"
+        " `python -c pass`; app: its `ecr-token-tray` console script, run directly.",
+        f"{iterations} interleaved runs per figure (a floor run before each app run); wall ="
+        " spawn to reaped (os.wait4, parent side); peak RSS = GNU time's %M for the child.",
         f"Each HOME: half the logins in ~/.docker/config.json, a quarter in Podman's"
         f" auth.json, a quarter via ecr-login (credHelpers + ~/.ecr/cache.json), 3 SSO"
         f" profiles and a cached SSO token; regions {', '.join(REGIONS)}.",
         f"Modules imported beyond the bare interpreter ({biggest} registries): {len(extra)};"
         f" checked absent: {', '.join(HEAVY_MODULES)}.",
-        "Slowest top-level imports (-X importtime, cumulative; site is in the floor too): "
-        + ", ".join(f"{name} {micros / 1000:.1f} ms" for name, micros in slow) + ".",
+        "Import profile of `status --json` beyond the bare interpreter (-X importtime, own"
+        " time, least of several runs): "
+        + ", ".join(f"{label} {micros / 1000:.1f} ms" for label, micros in groups)
+        + f", tray_app's own {len([k for k in profile if k.startswith('tray_app')])} modules"
+        f" {ours / 1000:.1f} ms (class bodies, compiled patterns); all beyond the floor"
+        f" {sum(profile.get(m, 0) for m in extra) / 1000:.1f} ms.",
         f"CPU (user+sys) median: floor {ms(median([u.cpu_s for u in floors]))}, "
         + ", ".join(f"{n} registries {ms(median([u.cpu_s for u in apps[n]]))}"
                     for n in counts) + ".",
     ]
     return result
+
+
+def _prompt_command(ctx: Context, app: InstalledApp, home: FakeHome, env: dict,
+                    result: BenchResult, iterations: int) -> None:
+    """`ecr-token-tray prompt` (tmux, starship, bars): reads the summary, no snapshot."""
+    argv = [app.script, "prompt"]
+    run_measured([app.script, "status", "--quiet"], env, home.root)  # a fresh summary
+    floors, walls = [], []
+    for _ in range(iterations):
+        floors.append(run_measured([app.python, "-c", "pass"], env, home.root).wall_s)
+        walls.append(run_measured(argv, env, home.root).wall_s)
+    result.add(f"prompt (tmux/starship/waybar), {TARGET_COUNT if not ctx.quick else 20}"
+               " registries: wall", ms(median(walls)), f"{ms(median(floors))} (python -c pass)",
+               ratio(median(walls), median(floors)))
+
+
+SUMMARY_TIMING = """
+import json, sys, time
+from tray_app.commands.status import snapshot_with_settings
+from tray_app.settings import Paths, Settings
+from tray_app.snapshot import take_snapshot
+from tray_app.summary import write_summary
+paths = Paths.from_env()
+settings = Settings.load(paths.config_file)
+snapshot = take_snapshot(paths, settings)
+writes, snapshots = [], []
+for _ in range(200):
+    start = time.perf_counter(); write_summary(paths, snapshot, settings)
+    writes.append(time.perf_counter() - start)
+for _ in range(20):
+    start = time.perf_counter(); take_snapshot(paths, settings)
+    snapshots.append(time.perf_counter() - start)
+print(json.dumps([sorted(writes)[len(writes) // 2], sorted(snapshots)[len(snapshots) // 2]]))
+"""
+
+
+def _summary_write(app: InstalledApp, home: FakeHome, env: dict, result: BenchResult) -> None:
+    """What writing the summary adds to one snapshot (in-process, warm)."""
+    out = subprocess.run([app.python, "-c", SUMMARY_TIMING], env=env, cwd=home.root,
+                         capture_output=True, text=True, check=True, timeout=300)
+    write, snapshot = json.loads(out.stdout)
+    result.add("summary file write, per snapshot", f"{write * 1e6:.0f} µs",
+               f"{snapshot * 1000:.1f} ms (the snapshot itself, {home.root.name})",
+               ratio(write, snapshot))
+
+
+SHELL_LOOP = {
+    "bash": ("for ((i = 0; i < {n}; i++)); do {call}; done", "__ecr_token_tray_update",
+             "__bench_empty() { :; }", "__bench_empty"),
+    "zsh": ("for ((i = 0; i < {n}; i++)); do {call}; done", "__ecr_token_tray_update",
+            "__bench_empty() { :; }", "__bench_empty"),
+    # fish: `seq` would be a process; `string repeat` builds the list with a builtin
+    "fish": ("for i in (string split -n ' ' -- (string repeat -n {n} 'x ')); {call}; end",
+             "ecr_token_tray_prompt",
+             "function __bench_empty; end", "__bench_empty"),
+}
+SHELL_ARGV = {"bash": ["bash", "--norc", "--noprofile"], "zsh": ["zsh", "-f"],
+              "fish": ["fish", "--no-config"]}
+
+
+def _prompt_function(ctx: Context, app: InstalledApp, home: FakeHome, env: dict, shell: str,
+                     result: BenchResult) -> None:
+    """Per-call cost of the prompt function: a shell calling it N times, against the same
+    shell calling an empty function N times; the shell's start-up (a run with no calls) is
+    taken off both. PATH is emptied after init, so an external command would fail loudly."""
+    if shutil.which(shell) is None:
+        result.notes.append(f"{shell}: not installed, prompt function not measured")
+        return
+    calls = 200 if ctx.quick else 1000
+    init = subprocess.run([app.script, "prompt", "init", shell], env=env, capture_output=True,
+                          text=True, check=True).stdout
+    loop, call, empty_def, empty_call = SHELL_LOOP[shell]
+    empty_path = "set PATH" if shell == "fish" else "PATH="
+    scripts = {}
+    for name, body in (("prompt", loop.format(n=calls, call=call)),
+                       ("empty", loop.format(n=calls, call=empty_call)), ("start-up", "")):
+        path = ctx.workdir / f"bench-{shell}-{name}"
+        path.write_text("\n".join([init, empty_def, empty_path, body, ""]))
+        scripts[name] = path
+    timings: dict[str, list[float]] = {name: [] for name in scripts}
+    for _ in range(3 if ctx.quick else 9):
+        for name, path in scripts.items():
+            start = time.perf_counter()
+            done = subprocess.run([*SHELL_ARGV[shell], str(path)], env=env, cwd=home.root,
+                                  capture_output=True, text=True, timeout=300)
+            timings[name].append(time.perf_counter() - start)
+            if done.returncode != 0 or done.stderr:
+                result.problems.append(f"{shell} loop failed: {done.stderr.strip()[:200]}")
+                return
+    start_up = median(timings["start-up"])
+    per_call = (median(timings["prompt"]) - start_up) / calls
+    empty = (median(timings["empty"]) - start_up) / calls
+    result.add(f"prompt function, {shell}: per call", f"{per_call * 1e6:.0f} µs",
+               f"{empty * 1e6:.1f} µs (an empty function)", ratio(per_call, empty),
+               "no process", True)

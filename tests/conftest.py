@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +14,8 @@ def home(tmp_path, monkeypatch) -> FakeHome:
     """An empty temporary HOME; the environment (in-process and for children) points at it."""
     fake = FakeHome.create(tmp_path / "home")
     for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "AWS_CONFIG_FILE", "AWS_ECR_CACHE_DIR",
-                 "ECR_TOKEN_TRAY_CONFIG", "AWS_ECR_DISABLE_CACHE", "AWS_PROFILE"):
+                 "ECR_TOKEN_TRAY_CONFIG", "AWS_ECR_DISABLE_CACHE", "AWS_PROFILE",
+                 "KUBECONFIG"):
         monkeypatch.delenv(name, raising=False)
     for name, value in fake.env.items():
         monkeypatch.setenv(name, value)
@@ -64,6 +67,43 @@ def ecr_lab(home, test_ca, monkeypatch):
             home.env[name] = value
         yield lab
 
+
+
+@pytest.fixture(scope="session")
+def plain_app_venv():
+    """The project's wheel in a venv made by /usr/bin/python3 WITHOUT system site-packages,
+    as pipx / uv install it, in a world-readable folder (the desktop tests' unprivileged
+    user runs it). PyGObject is not importable there (tests/desktops/app.py)."""
+    from tests.desktops.app import SYSTEM_PYTHON, build_plain_venv, imports_pygobject
+    from tests.desktops.session import remove_folder, world_readable_folder
+
+    if not Path(SYSTEM_PYTHON).exists():
+        pytest.skip(f"needs {SYSTEM_PYTHON} to make the plain venv users get")
+    folder = world_readable_folder("ecr-token-tray-venv-")
+    try:
+        venv = build_plain_venv(folder)
+        assert not imports_pygobject(venv), f"{venv} must not see the system PyGObject"
+        yield venv
+    finally:
+        remove_folder(folder)
+
+
+@pytest.fixture
+def desktop_lab(test_ca):
+    """The ECR lab (local ECR endpoint, TLS registry, CONNECT proxy) for an app running on
+    a test desktop as another user: tests/desktops/app.py writes its HOME and env."""
+    from tests.stand_ins.registry import running_ecr_lab
+
+    with running_ecr_lab(test_ca) as lab:
+        yield lab
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where desktop tests keep their screenshots: $ECR_TOKEN_TRAY_SCREENSHOTS, else tmp."""
+    folder = Path(os.environ.get("ECR_TOKEN_TRAY_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

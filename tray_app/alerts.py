@@ -84,12 +84,12 @@ class AlertPlan:
     mark_sent: frozenset[str]  # every key to remember, told or folded into a told one
 
 
-def login_identity(row: RegistryStatus) -> tuple[str, str]:
-    return (row.host, row.source)
+def login_identity(row: RegistryStatus) -> tuple:
+    return row.identity
 
 
 def registry_key(row: RegistryStatus, threshold: int) -> str:
-    return f"login|{row.host}|{row.source}|{iso_utc(_ends_at(row))}|{threshold}"
+    return f"login|{row.host}|{row.where}|{iso_utc(_ends_at(row))}|{threshold}"
 
 
 def _ends_at(row: RegistryStatus) -> datetime | None:
@@ -102,9 +102,9 @@ def sso_key(session: SsoStatus, threshold: int) -> str:
 
 
 def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Settings,
-                quiet: Set[tuple[str, str]] = frozenset(),
+                quiet: Set[tuple] = frozenset(),
                 action: str = DEFAULT_ACTION,
-                blocked: Mapping[tuple[str, str], str] | None = None) -> AlertPlan:
+                blocked: Mapping[tuple, str] | None = None) -> AlertPlan:
     """Decide the one notification (or none) to send now. ``now`` is wall-clock UTC.
 
     ``blocked``: login identity -> what the user must run (a click cannot renew it)."""
@@ -115,9 +115,12 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     for row in _watched(snapshot.registries, quiet):
         seconds_left = _seconds_left(_ends_at(row), now)
         keys = {t: registry_key(row, t) for t in thresholds}
-        alert = DueAlert("", row.registry.label, 0, seconds_left, False,
+        subject = row.registry.label
+        if row.kubernetes is not None:
+            subject += f" (Kubernetes {row.kubernetes.label})"
+        alert = DueAlert("", subject, 0, seconds_left, False,
                          row.credentials_from if row.managed else None,
-                         _renewing_action(row, snapshot), blocked.get(login_identity(row)))
+                         renewing_action(row, snapshot), blocked.get(login_identity(row)))
         _collect(keys, alert, sent, told, marks)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
@@ -130,7 +133,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     return AlertPlan(compose(told, action), tuple(told), frozenset(marks))
 
 
-def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple[str, str]]
+def _watched(rows: Iterable[RegistryStatus], quiet: Set[tuple]
              ) -> Iterable[RegistryStatus]:
     for row in rows:
         if row.managed:
@@ -155,11 +158,14 @@ def _seconds_left(expires_at: datetime | None, now: datetime) -> int:
     return int((expires_at - now).total_seconds())
 
 
-def _renewing_action(row: RegistryStatus, snapshot: Snapshot) -> tuple[str, ...]:
+def renewing_action(row: RegistryStatus, snapshot: Snapshot | None = None) -> tuple[str, ...]:
     """What the tray menu runs to renew this login: its row, or (managed) a sign-in."""
+    if row.kubernetes is not None:
+        ref = row.kubernetes
+        return ("refresh-secret", row.host, ref.context, ref.namespace, ref.secret)
     if not row.managed:
         return ("refresh", row.host, row.source)
-    session = snapshot.sso_for_profile(row.profile)
+    session = snapshot.sso_for_profile(row.profile) if snapshot is not None else None
     return ("sign-in", session.name) if session is not None else ()
 
 

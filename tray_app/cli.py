@@ -3,17 +3,27 @@
 Every subcommand lives in ``tray_app/commands/<name>.py`` with ``add_arguments(parser)``
 and ``run(args) -> int``. Those modules import heavy libraries (boto3, pystray, PIL)
 only inside ``run``, so ``status`` stays as light as the interpreter.
+
+A command whose options are all on/off switches lists them in ``FLAGS``; a command line
+made only of those is read without argparse, which (with the gettext, shutil and
+compression modules it pulls in) costs ``status`` about a tenth of its run. Anything
+else (``--help``, ``--version``, a typo, a value) goes through argparse as usual.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 from tray_app import APP_NAME, __version__
+from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
+if TYPE_CHECKING:
+    import argparse
 
 COMMANDS = {
     "status": "show every ECR login on this machine and when it expires",
@@ -23,18 +33,24 @@ COMMANDS = {
     "tray": "start the tray icon (the default when no command is given)",
     "autostart": "start the tray at login: enable, disable or show",
     "credhelper": "hand registries to docker-credential-ecr-login (never expires) and back",
+    "kube": "Kubernetes pull secrets of local clusters: `kube secret HOST ...` creates one",
+    "prompt": "the login countdown for shell prompts (`prompt init bash|zsh|fish`), tmux, bars",
 }
+GLOBAL_FLAGS = {"--debug": "log at debug level"}
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or (given the command being run) one with only that subcommand:
     each subparser costs about a millisecond of start-up, and `status` should start fast."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Know when your Amazon ECR logins expire, and renew them.",
         epilog=_uninstall_line() if command is None else None,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true",
                         help="print the version (with --debug also the tray backend and Python)")
-    parser.add_argument("--debug", action="store_true", help="log at debug level")
+    add_flags(parser, GLOBAL_FLAGS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in COMMANDS.items():
         if command not in (None, name):
@@ -60,6 +76,35 @@ def requested_command(argv: Sequence[str]) -> str | None:
     return words[0] if words and words[0] in COMMANDS else None
 
 
+def parse_flags_only(command: str | None, argv: Sequence[str]) -> SimpleNamespace | None:
+    """``argv`` as argparse reads it, when it is top-level switches, ``command``, then that
+    command's switches; None for anything else (argparse then parses it, and explains any
+    mistake)."""
+    flags = getattr(_command_module(command), "FLAGS", None) if command else None
+    if flags is None:
+        return None
+    at = list(argv).index(command)
+    before, after = set(argv[:at]), set(argv[at + 1:])
+    if not (before <= GLOBAL_FLAGS.keys() and after <= flags.keys()):
+        return None
+    switches = {flag.removeprefix("--").replace("-", "_"): flag in before | after
+                for flag in {**GLOBAL_FLAGS, **flags}}
+    defaults = getattr(_command_module(command), "DEFAULTS", {})  # its positional arguments
+    return SimpleNamespace(command=command, version=False, **defaults, **switches)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace | SimpleNamespace:
+    command = requested_command(argv)
+    args = parse_flags_only(command, argv)
+    if args is not None:
+        return args
+    parser = build_parser(command)
+    args = parser.parse_args(argv)
+    if args.command is None and not args.version:
+        parser.parse_args(["tray"], namespace=args)
+    return args
+
+
 def version_text(debug: bool = False) -> str:
     """`--version`: the version; with --debug also which tray backend runs and on what Python."""
     lines = [f"{APP_NAME} {__version__}"]
@@ -77,16 +122,12 @@ def version_text(debug: bool = False) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(requested_command(argv))
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     if args.version:
         print(version_text(args.debug))
         return 0
-    command = args.command or "tray"
-    if args.command is None:
-        parser.parse_args(["tray"], namespace=args)
     try:
-        return _command_module(command).run(args)
+        return _command_module(args.command).run(args)
     except TrayAppError as error:
         print(f"{APP_NAME}: {error}", file=sys.stderr)
         return 2

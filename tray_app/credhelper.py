@@ -28,6 +28,7 @@ from pathlib import Path
 from tray_app.errors import SourceError, TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.hosts import RegistryRef, host_of
+from tray_app.model import RegistryStatus, State
 from tray_app.sources.docker_config import (
     ECR_LOGIN,
     ECR_LOGIN_PROFILE_PREFIX,
@@ -38,7 +39,10 @@ from tray_app.sources.docker_config import (
 )
 from tray_app.sources.ecr_login import HELPER_PROGRAM
 
+DOCKER_SOURCES = ("docker-config", "docker-credential-")  # Docker logins it can hand over
 VERIFY_HELPER_TIMEOUT = 30.0  # the helper may refresh an SSO token or call ECR first
+# what helper 0.6.0 (AWS SDK for Go v2 of 2022) panics with for an `sso_session` profile
+TOO_OLD_FOR_SSO_SESSION = "missing required configuration: sso_region, sso_start_url"
 WRAPPER_MARK = "# written by ecr-token-tray credhelper"
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `sudo apt install amazon-ecr-credential-helper`,"
@@ -98,11 +102,13 @@ def check_profile_name(profile: str) -> None:
 
 
 def wrapper_folder() -> Path:
-    """Where wrappers go: the folder of the app's own command when it runs from one
-    (it is on PATH then), else ``~/.local/bin``."""
+    """Where wrappers go: the folder of the app's own command when it runs from one (it is
+    on PATH then) and may write there, else ``~/.local/bin``."""
     command = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if command is not None and command.name.startswith("ecr-token-tray"):
-        return command.absolute().parent
+        folder = command.absolute().parent
+        if os.access(folder, os.W_OK):  # not a system folder such as /usr/bin
+            return folder
     home = Path(os.environ.get("HOME") or Path.home())
     return home / ".local" / "bin"
 
@@ -240,6 +246,8 @@ def enable(config_path: Path, targets: list[Target], folder: Path | None = None
             if helper not in mapped_helpers(config).values():
                 path.unlink(missing_ok=True)
         raise CredHelperError(error.title, error.hint) from None
+    _remove_unused_wrappers(set(mapped_helpers(config).values()) - set(helpers.values()),
+                            config_path)
     changes = []
     for target in targets:
         helper = helpers[target.registry.host]
@@ -291,6 +299,25 @@ def disable(config_path: Path, hosts: list[str]) -> list[Change]:
     return changes
 
 
+def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatus:
+    """A registry with no login now, for the re-login engine to ``docker login``."""
+    return RegistryStatus(registry=registry, source="docker", expires_at=None,
+                          seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
+                          profile=profile)
+
+
+def _remove_unused_wrappers(candidates: set[str], config_path: Path) -> list[Path]:
+    """Remove our wrappers for helpers no host maps to any more (a host moved profiles)."""
+    still_used = set(mapped_helpers(read_config(config_path)).values())
+    removed = []
+    for helper in sorted(candidates - still_used):
+        profile = ecr_login_profile(helper)
+        gone = remove_wrapper(profile) if profile else None
+        if gone is not None:
+            removed.append(gone)
+    return removed
+
+
 # -- verification ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Check:
@@ -309,6 +336,12 @@ def verify(host: str, helper: str) -> Check:
     try:
         credential = CredentialHelper(helper, timeout=VERIFY_HELPER_TIMEOUT).get(host)
     except SourceError as error:
+        if TOO_OLD_FOR_SSO_SESSION in error.title:
+            profile = ecr_login_profile(helper) or "default"
+            return Check(False, f"{program}: this docker-credential-ecr-login is too old for"
+                                " `sso_session` profiles (Debian 12 ships 0.6.0) - install a"
+                                " newer release binary, or give profile"
+                                f" {profile} its own sso_start_url and sso_region")
         return Check(False, str(error))
     if credential is None:
         profile = ecr_login_profile(helper)

@@ -104,5 +104,26 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
+def replace_small_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Atomic like write_atomic, for a small derived file the next snapshot rewrites anyway
+    (the prompt summary): no fsync, which can cost milliseconds on a busy disk, and no
+    tempfile module, which would cost `status` its import. The temp name carries the pid
+    and thread, so two writers (the tray and a `status`) never share one."""
+    import _thread  # built in, unlike threading
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{_thread.get_ident()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                 mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, mode)  # an old temp file of a dead process may have had another mode
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def write_json_atomic(path: Path, document: object, mode: int = 0o600) -> None:
     write_atomic(path, (json.dumps(document, indent=2, sort_keys=False) + "\n").encode(), mode)

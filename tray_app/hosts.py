@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from tray_app.record import record
 
 # The pattern amazon-ecr-credential-helper (v0.12) uses, anchored on the bare host.
 _PRIVATE = re.compile(
@@ -28,7 +29,8 @@ _PARTITION_BY_DOMAIN = {
 }
 
 
-class RegistryRef(NamedTuple):
+@record
+class RegistryRef:
     """An ECR registry recognised from a host name or config key."""
 
     host: str

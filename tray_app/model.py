@@ -1,17 +1,18 @@
 """The records the core passes around. Frozen, GUI-free, boto3-free.
 
-Records are ``typing.NamedTuple``s, not dataclasses: ``status`` builds them on every
-start, and importing ``dataclasses`` (which pulls in ``inspect``) would cost it about
-10 ms, a third of its run. Change one with ``record._replace(field=value)``.
+Records are named tuples made by ``@record`` (tray_app/record.py), not dataclasses:
+``status`` builds them on every start, and ``dataclasses`` (which imports ``inspect``)
+or ``typing.NamedTuple`` (which imports ``typing`` and compiles every annotation) would
+cost it a large part of its run. Change one with ``record._replace(field=value)``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from tray_app.hosts import RegistryRef
+from tray_app.record import record
 
 
 class State(StrEnum):
@@ -27,7 +28,22 @@ class State(StrEnum):
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
-class FoundLogin(NamedTuple):
+@record
+class KubeSecretRef:
+    """Where a Kubernetes pull secret lives (rows with source ``kubernetes``)."""
+
+    context: str
+    namespace: str
+    secret: str
+    create_if_missing: bool = False  # `kube secret`: create it when it does not exist
+
+    @property
+    def label(self) -> str:
+        return f"{self.context} {self.namespace}/{self.secret}"
+
+
+@record
+class FoundLogin:
     """A login a source found on disk, before expiry fallbacks and profile mapping."""
 
     registry: RegistryRef
@@ -39,16 +55,19 @@ class FoundLogin(NamedTuple):
     managed: bool = False  # amazon-ecr-credential-helper fetches tokens on demand
     detail: str = ""
     profile: str | None = None  # the profile an `ecr-login-<profile>` wrapper pins
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
 
-class SourceProblem(NamedTuple):
+@record
+class SourceProblem:
     """A file or helper that could not be read; ``message`` says what to do."""
 
     source: str
     message: str
 
 
-class RegistryStatus(NamedTuple):
+@record
+class RegistryStatus:
     """One login as the front ends show it: expiry, state, profile."""
 
     registry: RegistryRef
@@ -63,10 +82,23 @@ class RegistryStatus(NamedTuple):
     credentials_expire_at: datetime | None = None
     credentials_seconds_left: int | None = None
     credentials_from: str | None = None  # "SSO session corp"
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
 
     @property
     def host(self) -> str:
         return self.registry.host
+
+    @property
+    def identity(self) -> tuple:
+        """One login: (host, store), plus the secret for a Kubernetes one."""
+        if self.kubernetes is None:
+            return (self.registry.host, self.source)
+        return (self.registry.host, self.source, self.kubernetes)
+
+    @property
+    def where(self) -> str:
+        """The store, for messages: ``docker-config``, ``kubernetes kind-dev default/s``."""
+        return f"{self.source} {self.kubernetes.label}" if self.kubernetes else self.source
 
     @property
     def managed(self) -> bool:
@@ -79,8 +111,14 @@ class RegistryStatus(NamedTuple):
         credentials' behind the helper."""
         return self.credentials_seconds_left if self.managed else self.seconds_left
 
+    @property
+    def watched_expires_at(self) -> datetime | None:
+        """When this login stops working (see ``watched_seconds_left``)."""
+        return self.credentials_expire_at if self.managed else self.expires_at
 
-class SsoStatus(NamedTuple):
+
+@record
+class SsoStatus:
     """One SSO session and the profiles that use it."""
 
     name: str  # the sso-session name, or the start URL for legacy profiles
@@ -94,13 +132,15 @@ class SsoStatus(NamedTuple):
     legacy: bool = False
 
 
-class Snapshot(NamedTuple):
+@record
+class Snapshot:
     """Everything found on the machine at one moment."""
 
     generated_at: datetime
     registries: tuple[RegistryStatus, ...]
     sso_sessions: tuple[SsoStatus, ...]
     errors: tuple[SourceProblem, ...] = ()
+    notices: tuple[SourceProblem, ...] = ()  # quiet facts (a stopped cluster); not errors
 
     def soonest(self) -> RegistryStatus | None:
         """The watched login that stops working first (managed rows: their credentials)."""

@@ -7,14 +7,15 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
 
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.hosts import host_of
+from tray_app.record import record
 
 
-class Paths(NamedTuple):
+@record
+class Paths:
     """Where every file the app reads or writes lives."""
 
     home: Path
@@ -26,6 +27,7 @@ class Paths(NamedTuple):
     config_file: Path
     state_dir: Path
     log_dir: Path
+    kubeconfigs: tuple[Path, ...] = ()  # KUBECONFIG's files, else ~/.kube/config
 
     @classmethod
     def from_env(cls) -> Paths:
@@ -47,6 +49,7 @@ class Paths(NamedTuple):
             config_file=Path(config_file).expanduser(),
             state_dir=state_dir,
             log_dir=log_dir,
+            kubeconfigs=kubeconfig_files(env, home),
         )
 
 
@@ -69,6 +72,15 @@ def app_dirs(env: Mapping[str, str], home: Path) -> tuple[Path, Path, Path]:
     return dirs.user_config_path, dirs.user_state_path, dirs.user_log_path
 
 
+def kubeconfig_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
+    """``KUBECONFIG`` (a path list, as kubectl splits it), else ``~/.kube/config``."""
+    value = env.get("KUBECONFIG", "")
+    if value:
+        paths = [Path(p).expanduser() for p in value.split(os.pathsep) if p]
+        return tuple(dict.fromkeys(paths))
+    return (home / ".kube" / "config",)
+
+
 def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     """Podman's auth files, most authoritative first."""
     if env.get("REGISTRY_AUTH_FILE"):
@@ -84,7 +96,8 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
 TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
 
 
-class Settings(NamedTuple):
+@record
+class Settings:
     """The user's ``config.toml``; every key is optional."""
 
     warning_minutes: int = 60
@@ -94,6 +107,9 @@ class Settings(NamedTuple):
     profile_for_host: Mapping[str, str] = MappingProxyType({})
     ignored_hosts: frozenset[str] = frozenset()
     tray_backend: str = "auto"  # [tray] backend: auto | native | gtk | appindicator | xorg
+    kubernetes: bool = True  # [kubernetes] enabled: look at local clusters' pull secrets
+    kube_contexts: tuple[str, ...] = ()  # [kubernetes] contexts: non-local ones to include
+    restart_failed_pulls: bool = False  # [kubernetes] delete ImagePullBackOff pods on renew
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -154,6 +170,17 @@ class Settings(NamedTuple):
         backend = tray.get("backend", defaults.tray_backend)
         if backend not in TRAY_BACKENDS:
             raise _bad(path, f"tray.backend must be one of {', '.join(TRAY_BACKENDS)}")
+        kube = _table(document, "kubernetes", path)
+        kube_contexts = kube.get("contexts", [])
+        if not isinstance(kube_contexts, list) or not all(
+                isinstance(c, str) and c for c in kube_contexts):
+            raise _bad(path, 'kubernetes.contexts must be a list of context names, like'
+                             ' ["staging"]')
+        kube_flags = {key: kube.get(key, default) for key, default in
+                      (("enabled", True), ("restart_failed_pulls", False))}
+        for key, value in kube_flags.items():
+            if not isinstance(value, bool):
+                raise _bad(path, f"kubernetes.{key} must be true or false")
         return cls(
             warning_minutes=warning,
             critical_minutes=critical,
@@ -162,6 +189,9 @@ class Settings(NamedTuple):
             profile_for_host=profiles,
             ignored_hosts=frozenset(ignored),
             tray_backend=backend,
+            kubernetes=kube_flags["enabled"],
+            kube_contexts=tuple(dict.fromkeys(kube_contexts)),
+            restart_failed_pulls=kube_flags["restart_failed_pulls"],
         )
 
 

@@ -6,8 +6,9 @@ Local files only: nothing here talks to AWS, so it is cheap and safe to repeat.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from tray_app.errors import SourceError
 from tray_app.hosts import RegistryRef
@@ -33,8 +34,20 @@ from tray_app.sources.podman import podman_logins
 from tray_app.statefile import logins_path, read_recorded_logins
 from tray_app.timeutil import format_time_left, iso_utc, utc_now
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
+if TYPE_CHECKING:
+    from typing import Protocol
 
-def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None) -> Snapshot:
+    class ClusterSource(Protocol):
+        """Pull secrets of Kubernetes clusters (tray_app.sources.kubernetes.ClusterScan)."""
+
+        def findings(self, files: Sequence[Path], kube_contexts: Iterable[str]
+                     ) -> Findings: ...
+
+
+def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
+                  clusters: ClusterSource | None = None) -> Snapshot:
+    """``clusters``: also list Kubernetes pull secrets (only when a kubeconfig exists)."""
     now = now or utc_now()
     found = Findings()
     ecr_cache = _guarded(found, paths.ecr_cache, lambda: _ecr_cache(paths), {})
@@ -50,6 +63,8 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None)
             found.extend(helper_logins(docker))
         found.extend(managed_logins(docker, ecr_cache))
     found.extend(podman_logins(paths.podman_auth_files))
+    if clusters is not None and settings.kubernetes and has_kubeconfig(paths, settings):
+        found.extend(clusters.findings(paths.kubeconfigs, settings.kube_contexts))
     aws = _guarded(found, paths.aws_config, lambda: load_aws_config(paths.aws_config))
     aws = aws or AwsConfig(paths.aws_config, {}, {})
     for message in aws.problems:
@@ -64,8 +79,25 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None)
     ]
     rows = [_with_credentials(row, sessions, settings) if row.managed else row for row in rows]
     rows.sort(key=lambda r: (r.registry.public, r.registry.account_id or "", r.registry.region,
-                             r.host, r.source))
-    return Snapshot(now, tuple(rows), tuple(sessions), tuple(_unique(found.problems)))
+                             r.host, r.where))
+    return Snapshot(now, tuple(rows), tuple(sessions), tuple(_unique(found.problems)),
+                    tuple(_unique(found.notices)))
+
+
+def has_kubeconfig(paths: Paths, settings: Settings | None = None) -> bool:
+    """Is there a kubeconfig that may name a local (or listed) cluster?
+
+    No file: one stat per KUBECONFIG entry, all `status` pays then. A file whose text has
+    none of the words a local context needs (``kind-``, ``minikube``, ``127.``...) nor a
+    listed context name cannot make one: skipped without importing PyYAML or kubectl code.
+    """
+    present = [path for path in paths.kubeconfigs if os.path.isfile(path)]
+    if not present:
+        return False
+    from tray_app.sources.kubeconfig import may_name_local_context
+
+    listed = settings.kube_contexts if settings else ()
+    return any(may_name_local_context(path, listed) for path in present)
 
 
 def _ecr_cache(paths: Paths) -> dict:
@@ -84,10 +116,11 @@ def _guarded(found: Findings, where, read, default=None):
 
 
 def _one_per_host_and_source(logins: Iterable[FoundLogin]) -> list[FoundLogin]:
-    """Keep one login per (host, source): the bare-host key first, then the soonest expiry."""
-    best: dict[tuple[str, str], FoundLogin] = {}
+    """Keep one login per (host, source, secret): the bare-host key first, then the soonest
+    expiry."""
+    best: dict[tuple, FoundLogin] = {}
     for login in logins:
-        slot = (login.registry.host, login.source)
+        slot = (login.registry.host, login.source, login.kubernetes)
         if slot not in best or _preference(login) < _preference(best[slot]):
             best[slot] = login
     return list(best.values())
@@ -101,6 +134,9 @@ def _preference(login: FoundLogin) -> tuple:
 def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[str, datetime],
             settings: Settings, aws: AwsConfig, now: datetime) -> RegistryStatus:
     expires, expiry_from, detail = login.expires_at, login.expiry_from, login.detail
+    if expires is None and login.kubernetes is not None and not detail:
+        detail = ("the token in this secret carries no expiry - run"
+                  f" `ecr-token-tray login {login.registry.host}` to renew it")
     if expires is None and not login.managed and not detail:
         expires, expiry_from = _fallback_expiry(login.registry.host, recorded, ecr_cache)
         if expires is None:
@@ -119,6 +155,7 @@ def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[st
         detail=detail,
         profile=profile,
         expiry_from=expiry_from,
+        kubernetes=login.kubernetes,
     )
 
 

@@ -14,16 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file, write_json_atomic
+from tray_app.record import record
 from tray_app.timeutil import iso_utc, parse_time
 
 LOGINS_FILE = "logins.json"
 
 
-class RecordedLogin(NamedTuple):
+@record
+class RecordedLogin:
     """A login this app made, with the expiry ECR told it."""
 
     host: str

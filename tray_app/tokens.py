@@ -11,13 +11,14 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import NamedTuple
 
 from tray_app.errors import TokenError
+from tray_app.record import record
 from tray_app.timeutil import from_epoch
 
 
-class BasicCredential(NamedTuple):
+@record
+class BasicCredential:
     """A username and password (repr hides the password)."""
 
     username: str

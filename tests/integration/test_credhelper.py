@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import docker_auth, host
+from tests.builders import LEGACY_START_URL, SSO_START_URL, docker_auth, host, in_
 from tests.stand_ins.registry import PROFILE_KEYS
 
 pytestmark = pytest.mark.skipif(shutil.which("docker-credential-ecr-login") is None,
@@ -174,20 +174,47 @@ def test_an_unreadable_config_is_refused_and_nothing_changes(home, aws_profiles)
     assert user_files(home) == before
 
 
-def test_an_unreadable_config_file_is_refused_as_a_user(home, aws_profiles):
-    import os
+@pytest.fixture
+def shared_home():
+    """A HOME outside pytest's root-only temp folder, so `nobody` can run in it too."""
+    import tempfile
 
-    if os.geteuid() == 0:
-        pytest.skip("root reads a chmod 000 file; the directory case above covers root")
+    from tests.builders import FakeHome
+
+    top = Path(tempfile.mkdtemp(prefix="ecr-tray-credhelper-"))
+    top.chmod(0o755)
+    yield FakeHome.create(top / "home")
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_an_unreadable_config_file_is_refused(shared_home):
+    """chmod 000; as root (who reads anything) the CLI runs as `nobody` through setpriv, with
+    HOME handed to nobody, as tests/unit/test_bad_input_corpus.py does."""
+    import os
+    import pwd
+    import subprocess
+    import sys
+
+    home = shared_home
     home.docker_config({DEV: {"auth": docker_auth(300)}})
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: no way to make a file unreadable")
+        nobody = pwd.getpwnam("nobody").pw_uid
+        for path in [home.root, *home.root.rglob("*")]:
+            os.lchown(path, nobody, nobody)
+        prefix = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
     home.docker_config_path.chmod(0)
-    try:
-        before = user_files(home)
-        result = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
-        assert result.returncode == 2 and "no permission to read it" in result.stderr
-        assert user_files(home) == before
-    finally:
-        home.docker_config_path.chmod(0o600)
+    before = user_files(home)
+    result = subprocess.run([*prefix, sys.executable, "-m", "tray_app", "credhelper", "enable",
+                             DEV, "--no-verify"], env=home.full_env(PATH=path_env(home)),
+                            capture_output=True, text=True, timeout=60, cwd=home.root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{home.docker_config_path}: no permission to read it" in result.stderr
+    assert "not touched" in result.stderr and "Traceback" not in result.stderr
+    assert user_files(home) == before
+    assert not local_bin(home).exists()
 
 
 def test_without_the_helper_the_install_line_and_nothing_changes(home, tmp_path):
@@ -293,6 +320,20 @@ def test_the_wrapper_goes_when_no_host_uses_it(home, aws_profiles):
     assert "credHelpers" not in config_document(home)
 
 
+def test_moving_a_host_to_another_profile_drops_the_old_wrapper(home, aws_profiles):
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    first = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert first.returncode == 0, first.stdout + first.stderr
+    moved = home.run_cli("credhelper", "enable", DEV, "--profile", "ops", "--no-verify",
+                         PATH=path_env(home))
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-ops"}
+    assert sorted(p.name for p in local_bin(home).iterdir()) == [
+        "docker-credential-ecr-login-ops"]
+    again = home.run_cli("credhelper", "enable", DEV, "--profile", "ops", PATH=path_env(home))
+    assert f"{DEV}: already on ecr-login-ops" in again.stdout and again.returncode == 0
+
+
 def test_a_file_of_the_same_name_that_is_not_ours_is_left_alone(home, aws_profiles):
     home.docker_config({DEV: {"auth": docker_auth(300)}})
     theirs = local_bin(home) / "docker-credential-ecr-login-dev"
@@ -394,35 +435,62 @@ def test_disable_login_logs_in_with_docker_at_once(home, ecr_lab, aws_profiles):
     assert ecr_lab.endpoint.calls[("ecr", "eu-central-1", key)] == 1  # dev's keys were used
 
 
-# -- the issue's "done when" -----------------------------------------------------------------
-PROFILE_CHECKING_HELPER = """#!/bin/sh
-# stand-in docker-credential-ecr-login (the real one cannot reach AWS SSO here): answers
-# only when started with the profile that can reach the registry, as AWS would decide.
-read -r server
-printf '%s profile=%s argv=%s\\n' "$server" "${{AWS_PROFILE:-}}" "$*" >> "{record}"
-line=$(grep "^$server ${{AWS_PROFILE:-none}} " "{tokens}")
-if [ -z "$line" ]; then echo "credentials not found in native keychain"; exit 1; fi
-printf '{{"ServerURL":"%s","Username":"AWS","Secret":"%s"}}\\n' "$server" "${{line##* }}"
+# -- the real helper all the way: SSO portal and ECR API stood in behind real host names ------
+@pytest.fixture
+def aws_apis_for_go(ecr_lab, sso_service, test_ca):
+    """Route ``portal.sso.<region>.amazonaws.com`` and ``api.ecr.<region>.amazonaws.com``
+    through the lab's CONNECT proxy to TLS fronts of the SSO and ECR stand-ins: the helper's
+    Go SDK has no endpoint override, but it honours HTTPS_PROXY and SSL_CERT_FILE."""
+    import re
+    from contextlib import ExitStack
+    from urllib.parse import urlparse
+
+    from tests.stand_ins.tls_front import tls_front
+
+    with ExitStack() as stack:
+        for pattern, url in ((r"portal\.sso\.[a-z0-9-]+\.amazonaws\.com", sso_service.url),
+                             (r"api\.ecr\.[a-z0-9-]+\.amazonaws\.com", ecr_lab.endpoint.url)):
+            port = stack.enter_context(tls_front(urlparse(url).port, test_ca))
+            ecr_lab.proxy.routes.append((re.compile(pattern), port))
+        yield ecr_lab
+
+
+# Two SSO profiles in the style Debian's helper 0.6.0 can use (each carries its start URL).
+TWO_SSO_PROFILES = f"""\
+[profile dev]
+sso_start_url = {SSO_START_URL}
+sso_region = eu-west-1
+sso_account_id = 222222222222
+sso_role_name = Developer
+region = eu-central-1
+
+[profile ops]
+sso_start_url = {LEGACY_START_URL}
+sso_region = us-east-1
+sso_account_id = 333333333333
+sso_role_name = Operator
+region = us-west-2
 """
 
 
 def test_three_registries_two_profiles_enable_all_then_disable_all_login(
-        home, ecr_lab, sso_service, tmp_path):
-    """Three registries under two SSO profiles: `enable --all` hands them all over (two
-    wrappers), Docker asks each registry's wrapper, `status` shows them managed with their
-    SSO session's end, and `disable --all --login` restores plain, working logins."""
+        home, aws_apis_for_go, sso_service):
+    """The issue's "done when", with the REAL helper (only AWS stood in): three registries
+    under two SSO profiles; `enable --all` hands them all over with two wrappers and verifies
+    each through the helper; Docker asks each registry's wrapper; `status` shows them managed
+    with their SSO session's end; `disable --all --login` restores plain, working logins."""
     import subprocess
 
-    from tests.builders import LEGACY_START_URL, SSO_PROFILES_CONFIG, SSO_START_URL, in_
     from tests.integration.test_login_docker import registry_answer
 
     if shutil.which("docker") is None:
         pytest.skip("needs the docker CLI")
-    home.aws_config(SSO_PROFILES_CONFIG)  # dev: sso-session corp; ops: legacy SSO
+    lab = aws_apis_for_go
+    home.aws_config(TWO_SSO_PROFILES)
     (home.root / ".aws" / "credentials").unlink()  # only SSO credentials from here on
     home.env.update(sso_service.env())
     corp_ends, legacy_ends = in_(360), in_(300)
-    home.sso_token("corp", SSO_START_URL, corp_ends, refresh=False)
+    home.sso_token(SSO_START_URL, SSO_START_URL, corp_ends, refresh=False)
     home.sso_token(LEGACY_START_URL, LEGACY_START_URL, legacy_ends, refresh=False,
                    region="us-east-1")
     profiles = {host("222222222222", "eu-central-1"): "dev",
@@ -430,43 +498,39 @@ def test_three_registries_two_profiles_enable_all_then_disable_all_login(
                 host("333333333333", "us-west-2"): "ops"}
     home.docker_config({h: {"auth": docker_auth(45)} for h in profiles},
                        psFormat="table {{.ID}}")
-    # what the helper would fetch with the right profile: tokens the stand-in ECR issued
-    tokens = tmp_path / "tokens"
-    tokens.write_text("".join(f"{h} {p} {ecr_lab.issuer.issue(h.split('.')[3], 'ecr')[0]}\n"
-                              for h, p in profiles.items()))
-    record = tmp_path / "helper-calls.txt"
-    fake_bin = tmp_path / "fake-bin"
-    fake_bin.mkdir()
-    fake = fake_bin / "docker-credential-ecr-login"
-    fake.write_text(PROFILE_CHECKING_HELPER.format(record=record, tokens=tokens))
-    fake.chmod(0o755)
-    path = path_env(home, fake_bin)
+    path = path_env(home)
 
-    enabled = home.run_cli("credhelper", "enable", "--all", PATH=path, timeout=120)
+    enabled = home.run_cli("credhelper", "enable", "--all", PATH=path, timeout=180)
 
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
     for registry_host, profile in profiles.items():
         assert f"{registry_host}: on ecr-login-{profile} - profile {profile}" in enabled.stdout
         assert f"{registry_host}: verified" in enabled.stdout
+        assert lab.registry.accepted(registry_host) == 1
     wrappers = sorted(p.name for p in local_bin(home).iterdir())
     assert wrappers == ["docker-credential-ecr-login-dev", "docker-credential-ecr-login-ops"]
+    # each wrapper's profile reached its own account's role, once per registry asked
+    assert sorted(sso_service.role_requests) == [("222222222222", "Developer")] * 2 + [
+        ("333333333333", "Operator")]
+    assert lab.endpoint.calls_by_region() == {"eu-central-1": 1, "us-east-1": 1,
+                                              "us-west-2": 1}
     document = config_document(home)
     assert document["credHelpers"] == {h: f"ecr-login-{p}" for h, p in profiles.items()}
     assert all(document["auths"][h] == {} for h in profiles)  # stale plain logins gone
     assert document["psFormat"] == "table {{.ID}}"
 
     # `docker pull` takes its credential the way `docker login` without a password does
-    # (no daemon here: Docker stops after asking the helper, which is what we check)
-    record.write_text("")
+    # (no daemon here: Docker stops after asking). The helper's cache is keyed by the access
+    # key, and SSO hands out new role keys each time, so each ask reaches "AWS" again.
     for registry_host in profiles:
         said = subprocess.run(["docker", "login", registry_host], env=home.full_env(PATH=path),
                               capture_output=True, text=True, timeout=60,
                               stdin=subprocess.DEVNULL)
         assert "[Username: AWS]" in said.stdout + said.stderr, said.stdout + said.stderr
-    calls = record.read_text().splitlines()
-    assert {c.rpartition(" argv=")[2] for c in calls} <= {"get", "store"}  # no secret in argv
-    gets = sorted(c for c in calls if c.endswith(" argv=get"))
-    assert gets == sorted(f"{h} profile={p} argv=get" for h, p in profiles.items())
+    assert sorted(sso_service.role_requests) == [("222222222222", "Developer")] * 4 + [
+        ("333333333333", "Operator")] * 2
+    assert lab.endpoint.calls_by_region() == {"eu-central-1": 2, "us-east-1": 2,
+                                              "us-west-2": 2}
 
     rows = {r["host"]: r for r in home.status_json(PATH=path)["registries"]}
     for registry_host, profile in profiles.items():
@@ -475,25 +539,87 @@ def test_three_registries_two_profiles_enable_all_then_disable_all_login(
         ends = corp_ends if profile == "dev" else legacy_ends
         assert row["credentials_expire_at"] == ends.strftime("%Y-%m-%dT%H:%M:%SZ")
     table = home.run_cli("status", PATH=path).stdout
-    assert "SSO session corp ends" in table
+    assert f"SSO session {SSO_START_URL} ends" in table
     assert f"SSO session {LEGACY_START_URL} ends" in table
     listing = home.run_cli("credhelper", "status", PATH=path).stdout
     assert all(any(line.startswith(h) and f"ecr-login-{p}" in line for line in
                    listing.splitlines()) for h, p in profiles.items()), listing
+    assert listing.count(f"SSO session {SSO_START_URL} ends") == 2  # the two dev registries
 
     disabled = home.run_cli("credhelper", "disable", "--all", "--login", PATH=path,
                             timeout=180)
 
     assert disabled.returncode == 0, disabled.stdout + disabled.stderr
     assert disabled.stdout.count("verified (docker login)") == 3, disabled.stdout
-    assert not local_bin(home).exists() or list(local_bin(home).iterdir()) == []
+    assert list(local_bin(home).iterdir()) == []
     document = config_document(home)
     assert "credHelpers" not in document and document["psFormat"] == "table {{.ID}}"
     for registry_host in profiles:
-        assert registry_answer(ecr_lab, registry_host, document["auths"][registry_host]["auth"]) \
+        assert registry_answer(lab, registry_host, document["auths"][registry_host]["auth"]) \
             == 200
     rows = {r["host"]: r for r in home.status_json(PATH=path)["registries"]}
     assert {(r["source"], r["state"]) for r in rows.values()} == {("docker-config", "ok")}
     assert {h: r["profile"] for h, r in rows.items()} == profiles
-    assert sso_service.role_requests and {a for a, _ in sso_service.role_requests} == {
-        "222222222222", "333333333333"}
+
+
+def test_the_real_helper_gets_a_token_with_the_wrappers_sso_profile(home, aws_apis_for_go,
+                                                                    sso_service):
+    """Nothing stood in but AWS: wrapper -> REAL helper (profile ops, legacy SSO) -> the SSO
+    portal stand-in (role credentials) -> the ECR API stand-in (a token for ops' account)
+    -> the app's GET /v2/ at the stand-in registry."""
+    from tests.builders import LEGACY_START_URL, SSO_PROFILES_CONFIG, in_
+
+    lab = aws_apis_for_go
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()  # only SSO credentials
+    home.env.update(sso_service.env())
+    home.sso_token(LEGACY_START_URL, LEGACY_START_URL, in_(300), refresh=False,
+                   region="us-east-1")
+    home.docker_config({OPS: {"auth": docker_auth(-30)}})
+
+    result = home.run_cli("credhelper", "enable", OPS, PATH=path_env(home), timeout=120)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{OPS}: on ecr-login-ops - profile ops" in result.stdout
+    assert f"{OPS}: verified" in result.stdout
+    assert sso_service.role_requests == [("333333333333", "Operator")]
+    assert lab.endpoint.calls_by_region() == {"us-west-2": 1}
+    assert lab.registry.accepted(OPS) == 1
+    assert not any(secret in output for secret in lab.secrets() + sso_service.issued_secrets)
+    helper_log = (home.root / ".ecr" / "log" / "ecr-login.log").read_text()
+    assert 'msg="Calling ECR.GetAuthorizationToken" registry=333333333333' in helper_log
+    # the helper cached the token itself; status reads its expiry from there
+    row = next(r for r in home.status_json()["registries"] if r["host"] == OPS)
+    assert (row["source"], row["profile"], row["state"]) == ("ecr-login", "ops", "managed")
+    assert row["seconds_left"] > 11 * 3600 and row["credentials_expire_at"].endswith("Z")
+
+
+def test_an_sso_session_profile_the_debian_helper_cannot_use_is_explained(home,
+                                                                         aws_apis_for_go,
+                                                                         sso_service):
+    """Helper 0.6.0's AWS SDK predates `sso_session` profiles: it panics. The check says so."""
+    from tests.builders import SSO_PROFILES_CONFIG, SSO_START_URL, in_
+
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()
+    home.env.update(sso_service.env())
+    home.sso_token("corp", SSO_START_URL, in_(300), refresh=False)
+    home.docker_config({DEV: {"auth": docker_auth(-30)}})
+    version = subprocess_output(["docker-credential-ecr-login", "-v"])
+    if "0.6." not in version:
+        pytest.skip(f"a newer helper ({version.split()[-3:]}) may support sso_session")
+
+    result = home.run_cli("credhelper", "enable", DEV, PATH=path_env(home), timeout=120)
+
+    assert result.returncode == 1
+    assert (f"{DEV}: not verified - docker-credential-ecr-login-dev: this"
+            " docker-credential-ecr-login is too old for `sso_session` profiles") in result.stdout
+    assert "give profile dev its own sso_start_url and sso_region" in result.stdout
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}  # the mapping stays
+
+
+def subprocess_output(argv: list[str]) -> str:
+    import subprocess
+
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout

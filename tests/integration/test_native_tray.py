@@ -147,7 +147,7 @@ def test_the_item_registers_and_shows_icon_tooltip_and_status(home, session):
     home.app_config("[renew]\nautomatic = false\n")
     session.watcher.start()
     session.start_app()
-    assert session.wait_registered() == session.item_name
+    assert session.wait_registered() == ITEM
     assert session.item_name in session.panel.names()
     wait_until(lambda: "333333333333" in session.prop("ToolTip")[3], 30, "the tooltip")
 
@@ -259,10 +259,10 @@ def test_the_item_registers_again_when_the_watcher_restarts_or_comes_late(home, 
     wait_until(lambda: "no StatusNotifierWatcher yet" in session.log(), 30,
                "the tray to start without a watcher")
     session.watcher.start()  # the panel starts late
-    assert session.wait_registered() == session.item_name
+    assert session.wait_registered() == ITEM
     session.watcher.stop()  # the panel restarts
     session.watcher.start()
-    assert session.wait_registered() == session.item_name
+    assert session.wait_registered() == ITEM
     assert session.app.poll() is None
 
 

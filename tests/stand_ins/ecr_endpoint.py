@@ -179,9 +179,10 @@ def _handler_for(endpoint: EcrEndpoint) -> type[QuietHandler]:
             if target not in (PRIVATE_TARGET, PUBLIC_TARGET):
                 return self._error(400, "UnknownOperationException", f"unknown {target}")
             try:
-                json.loads(body or b"{}")
+                request = json.loads(body or b"{}")
             except ValueError:
                 return self._error(400, "SerializationException", "bad JSON")
+            asked = request.get("registryIds") if isinstance(request, dict) else None
             public = target == PUBLIC_TARGET
             with endpoint.lock:
                 endpoint.calls[("ecr-public" if public else "ecr", region, access_key)] += 1
@@ -205,9 +206,12 @@ def _handler_for(endpoint: EcrEndpoint) -> type[QuietHandler]:
             if public:
                 data: object = {"authorizationToken": token, "expiresAt": expires.timestamp()}
             else:
-                account = endpoint.account_for_key.get(access_key, "123456789012")
+                # one entry per registryIds entry, as ECR answers (docker-credential-ecr-login
+                # asks for the registry's account); none asked: the caller's own account
+                accounts = asked or [endpoint.account_for_key.get(access_key, "123456789012")]
                 data = [{"authorizationToken": token, "expiresAt": expires.timestamp(),
-                         "proxyEndpoint": f"https://{account}.dkr.ecr.{region}.amazonaws.com"}]
+                         "proxyEndpoint": f"https://{account}.dkr.ecr.{region}.amazonaws.com"}
+                        for account in accounts]
             self._reply(200, {"authorizationData": data})
 
         def _error(self, status: int, code: str, message: str) -> None:

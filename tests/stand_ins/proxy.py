@@ -9,6 +9,7 @@ No /etc/hosts entry and no privileged port are needed.
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import threading
@@ -27,20 +28,29 @@ class Proxy:
     target_port: int
     tunnels: Counter = field(default_factory=Counter)  # CONNECT host -> count
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # more host names to tunnel: (full-match pattern, local port), e.g. AWS API hosts to a
+    # tests.stand_ins.tls_front in front of a stand-in endpoint
+    routes: list[tuple[re.Pattern, int]] = field(default_factory=list)
+
+    def port_for(self, host: str) -> int | None:
+        if parse_registry(host) is not None:
+            return self.target_port
+        return next((port for pattern, port in self.routes if pattern.fullmatch(host)), None)
 
 
 def _handler_for(proxy: Proxy) -> type[QuietHandler]:
     class Handler(QuietHandler):
         def do_CONNECT(self) -> None:
             host, _, port = self.path.rpartition(":")
-            if port != "443" or parse_registry(host) is None:
+            target = proxy.port_for(host.lower()) if port == "443" else None
+            if target is None:
                 self.send_response(403, "only ECR hosts are tunnelled")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
             with proxy.lock:
                 proxy.tunnels[host.lower()] += 1
-            upstream = socket.create_connection(("127.0.0.1", proxy.target_port), timeout=10)
+            upstream = socket.create_connection(("127.0.0.1", target), timeout=10)
             self.send_response(200, "Connection established")
             self.end_headers()
             self.close_connection = True

@@ -43,6 +43,9 @@ def make_test_ca(folder: Path, regions: tuple[str, ...] = REGIONS) -> TestCA:
     ca_key, ca_cert = folder / "ca.key", folder / "ca.pem"
     key, csr, cert = folder / "server.key", folder / "server.csr", folder / "server.pem"
     names = [f"DNS:*.dkr.ecr.{region}.amazonaws.com" for region in regions]
+    # the AWS API hosts Go programs (docker-credential-ecr-login) reach through the proxy
+    names += [f"DNS:{api}.{region}.amazonaws.com" for region in regions
+              for api in ("api.ecr", "portal.sso")]
     names += ["DNS:public.ecr.aws", "DNS:ecr-public.aws.com", "DNS:localhost", "IP:127.0.0.1"]
     extensions = folder / "server.ext"
     extensions.write_text(f"subjectAltName={','.join(names)}\n"

@@ -40,6 +40,15 @@ def test_config_json_mode_and_missing_helpers(home, monkeypatch, tmp_path):
     assert "docker-credential-pass for quay.io" in checks[2].detail
 
 
+def test_a_missing_ecr_login_wrapper_says_how_to_write_it_again(home, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    path = home.docker_config({}, credHelpers={host(): "ecr-login-dev"})
+    (check,) = [c for c in doctor.check_docker_config(path) if c.name == "credential helpers"]
+    assert check.level == "fail"
+    assert "docker-credential-ecr-login-dev for 111111111111" in check.detail
+    assert check.fix.startswith("run `ecr-token-tray credhelper enable HOST` to write it again")
+
+
 def test_sso_checks_report_sessions_from_local_files(home):
     home.aws_config(SSO_PROFILES_CONFIG + "\n[profile nameless]\nsso_session = corp\n")
     home.sso_token("corp", SSO_START_URL, in_(-10))  # expired, but the refresh token works

@@ -128,3 +128,16 @@ def test_the_icon_and_soonest_follow_the_session_of_a_managed_row(home):
     soonest = snapshot.soonest()
     assert soonest is not None and soonest.host == MANAGED
     assert soonest.watched_seconds_left == soonest.credentials_seconds_left
+
+
+def test_the_prompt_summary_and_tooltip_count_a_managed_row_by_its_session(home):
+    from tray_app.summary import summarize
+    from tray_app.ui.icon import tooltip_lines
+
+    ends = managed_home(home, 10)
+    snapshot = take_snapshot(Paths.from_env(), Settings())
+    summary = summarize(snapshot, Settings())
+    assert (summary.worst, summary.attention) == ("critical", 1)
+    assert summary.expires_at == int(ends.timestamp())
+    (line,) = tooltip_lines(snapshot)
+    assert line.startswith("222222222222 eu-central-1: ") and line.endswith("m left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from datetime import timedelta
 
@@ -93,11 +94,13 @@ def logins(home):
 
 def test_rows_show_each_registry_sso_session_and_the_commands(logins):
     texts = Tray().texts()
+    helper = ["Never expires: use ecr-login"] if shutil.which("docker-credential-ecr-login") else []
     assert texts == [
         "222222222222 eu-central-1 - 45m left",
         "222222222222 eu-central-1 (podman) - 5h 00m left",
         "333333333333 us-west-2 - expired 2h ago",
         "444444444444 eu-west-1 - 9h 00m left",
+        *helper,
         "SSO corp - 3h 20m left",
         "Refresh all expiring",
         "Renew automatically",
@@ -218,3 +221,67 @@ def test_a_click_may_open_the_browser_sign_in_because_the_user_asked(home, fake_
     assert titles == ["2 ECR logins need attention",  # the start-up alert
                       "ECR refresh failed"]  # signed in; then ECR's API was unreachable
     assert "aoaAAAAAGsso-access-token-secret" not in "".join(tray.notifier.texts)
+
+
+# -- "Never expires: use ecr-login" / "Back to docker login" (credhelper) ----------------------
+def submenu_texts(tray: Tray, text: str) -> list[str]:
+    item, _ = tray.item(text)
+    return [i.text for i in item.submenu.items]
+
+
+def click_in_submenu(tray: Tray, text: str, row: str) -> None:
+    item, icon = tray.item(text)
+    (entry,) = [i for i in item.submenu.items if i.text == row]
+    assert entry.enabled
+    entry(icon)
+
+
+def test_ecr_login_is_offered_only_when_the_helper_is_installed(logins, monkeypatch, tmp_path):
+    if shutil.which("docker-credential-ecr-login") is None:
+        pytest.skip("needs docker-credential-ecr-login")
+    # Docker logins only (not Podman's), each registry once
+    assert submenu_texts(Tray(), "Never expires: use ecr-login") == [
+        "222222222222 eu-central-1", "333333333333 us-west-2", "444444444444 eu-west-1"]
+    monkeypatch.setenv("PATH", str(tmp_path))  # no helper on PATH
+    texts = Tray().texts()
+    assert "Never expires: use ecr-login" not in texts and "Back to docker login" not in texts
+
+
+def test_a_managed_row_offers_back_to_docker_login(home):
+    home.docker_config({OK: {}}, credHelpers={OK: "ecr-login"})
+    tray = Tray()
+    assert "444444444444 eu-west-1 (ecr-login) - renews itself" in tray.texts()
+    assert submenu_texts(tray, "Back to docker login") == ["444444444444 eu-west-1"]
+
+
+def test_handing_a_registry_over_and_back_from_the_menu(logins, monkeypatch):
+    """The real actions: credhelper enable (with the real helper's check, which cannot
+    reach AWS here), then disable and the re-login engine (ECR's API a closed port)."""
+    if shutil.which("docker-credential-ecr-login") is None:
+        pytest.skip("needs docker-credential-ecr-login")
+    closed = unreachable_url()
+    monkeypatch.setenv("HTTPS_PROXY", closed)  # the helper's AWS calls fail fast, offline
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", closed)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEMENUTEST1")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "menuTestSecretKeyExample00000000000000000")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    import json
+
+    config = Paths.from_env().docker_config
+    tray = Tray()
+    click_in_submenu(tray, "Never expires: use ecr-login", "444444444444 eu-west-1")
+    tray.loop.join_worker(timeout=120)
+    assert json.loads(config.read_text())["credHelpers"] == {OK: "ecr-login"}
+    assert "auth" not in json.loads(config.read_text())["auths"][OK]
+    title, body, _ = tray.notifier.sent[-1]
+    assert title == "444444444444 eu-west-1 now renews itself - not verified"
+    assert f"{OK}: on ecr-login" in body and "got no token" in body
+    tray.loop.step()
+    assert "444444444444 eu-west-1 (ecr-login) - renews itself" in tray.texts()
+
+    click_in_submenu(tray, "Back to docker login", "444444444444 eu-west-1")
+    tray.loop.join_worker(timeout=120)
+    assert "credHelpers" not in json.loads(config.read_text())
+    title, body, _ = tray.notifier.sent[-1]
+    assert title == "ECR refresh failed" and "444444444444 eu-west-1" in body  # no AWS here
+    assert "menuTestSecretKeyExample" not in body

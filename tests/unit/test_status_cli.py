@@ -225,11 +225,14 @@ def test_no_secret_in_any_output(home_with_every_layout):
         assert [s for s in secrets if s in output] == [], args
 
 
-def test_status_writes_nothing(home_with_every_layout):
+def test_status_writes_only_the_prompt_summary(home_with_every_layout):
     home = home_with_every_layout
-    home.podman_auth({OPS: {"auth": 42}})  # a problem row too: still nothing written
+    home.podman_auth({OPS: {"auth": 42}})  # a problem row too: still nothing else written
     before = home.files()
     for args in (["status"], ["status", "--json"], ["status", "--check"]):
         assert "Traceback" not in home.run_cli(*args).stderr
-    assert home.files() == before
-    assert not home.state_dir.exists()
+    after = home.files()
+    summary = home.state_dir / "summary"
+    made = {str(summary), *(str(p) for p in summary.parents if home.root in p.parents)}
+    assert {k: v for k, v in after.items() if k not in made} == before
+    assert sorted(p.name for p in home.state_dir.iterdir()) == ["summary"]

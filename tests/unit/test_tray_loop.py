@@ -162,6 +162,9 @@ def test_a_display_that_does_not_answer_gives_one_line_not_an_xlib_traceback(hom
 
 
 def test_watch_once_prints_the_table_and_the_alert(home):
+    from tests.stand_ins.registry import EcrLab
+
+    EcrLab.credentials_file(home.root)  # the profile has keys: a login would work
     home.app_config("[renew]\nautomatic = false\n")
     home.docker_config({DEV_REGISTRY: {"auth": docker_auth(10.5)}})
     result = home.run_cli("watch", "--once", "--no-notify")

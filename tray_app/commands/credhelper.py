@@ -11,13 +11,13 @@ import argparse
 import sys
 
 from tray_app import APP_NAME
+from tray_app.credhelper import DOCKER_SOURCES
 from tray_app.errors import TrayAppError
 from tray_app.hosts import RegistryRef, host_of, parse_registry
-from tray_app.model import RegistryStatus, Snapshot, State
+from tray_app.model import RegistryStatus, Snapshot
 
 EXIT_OK = 0
 EXIT_NOT_ALL_DONE = 1
-DOCKER_SOURCES = ("docker-config", "docker-credential-")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,7 +139,7 @@ def _mapped_profile(registry: RegistryRef) -> str | None:
 def _snapshot() -> Snapshot:
     from tray_app.commands.status import load_snapshot
 
-    snapshot, problem = load_snapshot()
+    snapshot, problem = load_snapshot(kubernetes=False)  # cluster secrets are not Docker's
     if problem:
         print(f"{APP_NAME}: {problem}", file=sys.stderr)
     return snapshot
@@ -177,6 +177,7 @@ def _disable(args: argparse.Namespace, paths) -> int:
 
 def _login_again(changes) -> int:
     """``docker login`` each host with the profile its wrapper pinned (else its mapping)."""
+    from tray_app import credhelper
     from tray_app.renew.engine import LoginOptions, renew
     from tray_app.sources.docker_config import ecr_login_profile
 
@@ -186,20 +187,13 @@ def _login_again(changes) -> int:
         if registry is None:
             continue
         profile = ecr_login_profile(change.helper) or _mapped_profile(registry)
-        rows.append(plain_login_row(registry, profile))
+        rows.append(credhelper.plain_login_row(registry, profile))
     report = renew(rows, LoginOptions(), progress=lambda text: print(f"... {text}",
                                                                       file=sys.stderr,
                                                                       flush=True))
     for outcome in report.outcomes:
         print(f"{outcome.result:<9} {outcome.message}")
     return 0 if report.ok else 1
-
-
-def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatus:
-    """A registry with no login yet, for the engine to `docker login` (source docker)."""
-    return RegistryStatus(registry=registry, source="docker", expires_at=None,
-                          seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
-                          profile=profile)
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -226,7 +220,7 @@ def _status(paths) -> int:
             who = profile
             found = credhelper.find_wrapper(profile)
             wrapper = str(found) if found else "MISSING - run `credhelper enable` again"
-        table.append([host, helper, who, wrapper, _credentials(row)])
+        table.append([host, helper, who, wrapper, _credentials(row, snapshot)])
     for row in snapshot.registries:
         if row.source.startswith(DOCKER_SOURCES) and row.host not in managed:
             table.append([row.host, row.source, row.profile or "-", "-", "docker login"])
@@ -237,12 +231,16 @@ def _status(paths) -> int:
     return EXIT_OK
 
 
-def _credentials(row: RegistryStatus | None) -> str:
+def _credentials(row: RegistryStatus | None, snapshot: Snapshot) -> str:
+    """When the AWS credentials behind a managed host end, as far as local files tell."""
     if row is None or row.credentials_from is None:
         return "-"
-    if row.credentials_expire_at is None:
-        return row.detail.rpartition("; ")[2]
-    from tray_app.timeutil import format_time_left, iso_utc
+    if row.credentials_expire_at is not None:
+        from tray_app.timeutil import format_time_left, iso_utc
 
-    left = format_time_left(row.credentials_seconds_left)
-    return f"{row.credentials_from} ends {iso_utc(row.credentials_expire_at)} ({left})"
+        left = format_time_left(row.credentials_seconds_left)
+        return f"{row.credentials_from} ends {iso_utc(row.credentials_expire_at)} ({left})"
+    session = snapshot.sso_for_profile(row.profile)
+    if session is not None and session.refreshable:
+        return f"{row.credentials_from} renews itself"
+    return f"{row.credentials_from}: not signed in"

@@ -56,7 +56,8 @@ def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
     checks += check_sso_config(paths)
-    tray = check_tray_backend()
+    checks += check_kubernetes(paths)
+    tray = check_tray_backend(paths)
     checks += [tray, check_notifications(tray), check_installation()]
     return checks
 
@@ -206,6 +207,12 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
         found = shutil.which(binary)
         if found:
             checks.append(Check(PASS, "credential helpers", f"{binary} ({found}) for {where}"))
+        elif helper.startswith("ecr-login-"):  # a per-profile wrapper `credhelper` writes
+            checks.append(Check(FAIL, "credential helpers", f"{path} names {binary} for {where},"
+                                " but it is not on PATH: docker cannot get those logins",
+                                "run `ecr-token-tray credhelper enable HOST` to write it again"
+                                " (and check that its folder is on PATH), or `ecr-token-tray"
+                                " credhelper disable HOST`"))
         else:
             checks.append(Check(FAIL, "credential helpers", f"{path} names {binary} for {where},"
                                 " but it is not on PATH: docker cannot read or store those"
@@ -274,84 +281,113 @@ def _problem_check(problem: str) -> Check:
 
 
 # --------------------------------------------------------------------------------------
+# Kubernetes (local clusters' pull secrets)
+# --------------------------------------------------------------------------------------
+def check_kubernetes(paths: Paths) -> list[Check]:
+    """kubectl, the contexts found, which count as local, and whether each answers.
+
+    Only local (or listed) contexts are contacted, each with an explicit --context."""
+    from tray_app.settings import Settings
+
+    present = [p for p in paths.kubeconfigs if p.is_file()]
+    if not present:
+        return [Check(PASS, "kubernetes", "no kubeconfig (needed only for the pull secrets of"
+                      " local clusters)")]
+    try:
+        settings = Settings.load(paths.config_file)
+    except SourceError:
+        settings = Settings()
+    except Exception:  # a broken config.toml is reported by `status`
+        settings = Settings()
+    if not settings.kubernetes:
+        return [Check(PASS, "kubernetes", "turned off in the config ([kubernetes] enabled ="
+                      " false)")]
+    from tray_app.sources.kubeconfig import load_kubeconfig
+    from tray_app.sources.kubernetes import Kubectl, KubectlError, find_kubectl
+
+    config = load_kubeconfig(paths.kubeconfigs, settings.kube_contexts)
+    checks = [Check(FAIL, "kubeconfig", message, "fix the file") for _, message in
+              config.problems]
+    chosen = config.chosen()
+    others = [c.name for c in config.contexts if not c.chosen]
+    summary = (f"{len(config.contexts)} context(s) in {', '.join(map(str, config.files))};"
+               f" local: {', '.join(f'{c.name} ({c.local_because})' for c in chosen) or 'none'}")
+    if others:
+        summary += f"; not contacted: {', '.join(others)}"
+    checks.append(Check(PASS, "kube contexts", summary))
+    if not chosen:
+        return checks
+    executable = find_kubectl()
+    if executable is None:
+        checks.append(Check(WARN, "kubectl", "not found on PATH: the pull secrets of local"
+                            " clusters are not shown", "install kubectl"))
+        return checks
+    checks.append(Check(PASS, "kubectl", executable))
+    for context in chosen:
+        kubectl = Kubectl.for_context(executable, context.name, config.files)
+        try:
+            kubectl.run("get", "--raw", "/version", max_output=64 * 1024)
+        except KubectlError as error:
+            level = WARN if error.kind == "unreachable" else FAIL
+            checks.append(Check(level, "kube cluster", f"{context.name}: {error.title}",
+                                error.hint))
+            continue
+        checks.append(Check(PASS, "kube cluster", f"{context.name}: reachable"
+                            f" ({context.server})"))
+    return checks
+
+
+# --------------------------------------------------------------------------------------
 # Tray and notifications
 # --------------------------------------------------------------------------------------
-_PROBE = """
-import importlib.util, json, warnings
-warnings.simplefilter("ignore")
-found = {"pystray": importlib.util.find_spec("pystray") is not None,
-         "xlib": importlib.util.find_spec("Xlib") is not None,
-         "gi": False, "gtk": False, "indicator": None, "dbus": False}
-# require_version finds the typelibs without importing them: importing Gtk runs
-# gdk_init_check, which (without XDG_RUNTIME_DIR) creates ~/.cache, and doctor only reads.
-try:
-    import gi
-    found["gi"] = True
-    gi.require_version("Gtk", "3.0")
-    found["gtk"] = True
-    for name in ("AppIndicator3", "AyatanaAppIndicator3"):
-        try:
-            gi.require_version(name, "0.1")
-            found["indicator"] = name
-            break
-        except ValueError:
-            pass
-except (ImportError, ValueError):
-    pass
-found["dbus"] = importlib.util.find_spec("dbus") is not None
-print(json.dumps(found))
-"""
-
-
 @dataclass(frozen=True)
 class TrayCheck(Check):
     backend: str | None = None
 
 
-def gui_libraries() -> dict:
-    """What the GUI stack can import, probed in a child so this process loads none of it."""
+def tray_facts(paths: Paths | None = None):
+    """What this session offers the tray (``tray_app.ui.backend.Facts``), asked in a child
+    interpreter so this process loads no GUI library."""
+    from tray_app.ui.backend import Facts, gather_facts
+
+    choice = _configured_backend(paths or Paths.from_env())
+    if getattr(sys, "frozen", False):  # a bundle cannot run `-m`; it carries it all anyway
+        return gather_facts(choice)
     try:
-        result = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
-                                timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL)
-        return json.loads(result.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
-        return {}
+        result = subprocess.run([sys.executable, "-m", "tray_app.ui.backend", choice],
+                                capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+                                stdin=subprocess.DEVNULL)
+        return Facts(**json.loads(result.stdout.strip().splitlines()[-1]))
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, TypeError):
+        return Facts(sys.platform if sys.platform in ("darwin", "win32") else "linux",
+                     os.environ.get("DISPLAY") or None, os.environ.get("WAYLAND_DISPLAY") or None)
 
 
-def check_tray_backend() -> TrayCheck:
-    if sys.platform == "darwin":
-        return TrayCheck(PASS, "tray", "pystray backend darwin (AppKit)", backend="darwin")
-    if sys.platform == "win32":
-        return TrayCheck(PASS, "tray", "pystray backend win32", backend="win32")
-    found = gui_libraries()
-    if not found.get("pystray"):
-        return TrayCheck(FAIL, "tray", "pystray is not installed: no tray icon",
-                         "reinstall ecr-token-tray (bash .ci/setup.sh)")
-    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    available = {"appindicator": bool(found.get("gtk") and found.get("indicator")),
-                 "gtk": bool(found.get("gtk")),
-                 "xorg": bool(found.get("xlib") and os.environ.get("DISPLAY"))}
-    forced = os.environ.get("PYSTRAY_BACKEND")
-    order = [forced] if forced else ["appindicator", "gtk", "xorg"]
-    backend = next((name for name in order if available.get(name)), None)
-    if not display:
-        would = f" (it would use {backend})" if backend else ""
-        return TrayCheck(WARN, "tray", "no graphical session (DISPLAY and WAYLAND_DISPLAY unset):"
-                         f" the tray icon cannot show here{would}",
-                         "start it inside your desktop session, or use `ecr-token-tray watch`",
-                         backend=backend)
-    if backend is None:
-        why = f"PYSTRAY_BACKEND={forced} is not usable" if forced else "no backend usable"
-        return TrayCheck(FAIL, "tray", f"{why}: no tray icon", _menu_fix())
-    if backend == "appindicator":
-        return TrayCheck(PASS, "tray", f"pystray backend appindicator ({found['indicator']}):"
-                         " icon with a menu; the desktop needs a StatusNotifier host"
-                         " (GNOME: the AppIndicator extension)", backend=backend)
-    if backend == "gtk":
-        return TrayCheck(PASS, "tray", "pystray backend gtk (GtkStatusIcon): icon with a menu"
-                         " in an XEmbed system tray", backend=backend)
-    return TrayCheck(WARN, "tray", "pystray backend xorg: an icon without a menu (GTK or"
-                     " PyGObject missing)", _menu_fix(), backend=backend)
+def _configured_backend(paths: Paths) -> str:
+    from tray_app.errors import TrayAppError
+    from tray_app.settings import Settings
+
+    try:
+        return Settings.load(paths.config_file).tray_backend
+    except TrayAppError:
+        return "auto"
+
+
+def check_tray_backend(paths: Paths | None = None) -> TrayCheck:
+    """The same decision the tray makes (``tray_app.ui.backend.decide``)."""
+    from tray_app.ui.backend import NATIVE, XORG, decide
+
+    choice = decide(tray_facts(paths))
+    if choice.backend is None:
+        if (choice.problem or "").startswith("no graphical session"):
+            return TrayCheck(WARN, "tray", choice.problem, choice.fix or "")
+        return TrayCheck(FAIL, "tray", choice.problem or "no tray", choice.fix or "")
+    if choice.backend == XORG:
+        return TrayCheck(WARN, "tray", choice.detail, _menu_fix(), backend=XORG)
+    if choice.backend == NATIVE and "no StatusNotifierWatcher yet" in choice.detail:
+        return TrayCheck(WARN, "tray", choice.detail, "add a tray to your panel (GNOME: the"
+                         " AppIndicator extension; sway: waybar's tray module)", backend=NATIVE)
+    return TrayCheck(PASS, "tray", choice.detail, backend=choice.backend)
 
 
 def _menu_fix() -> str:
@@ -378,6 +414,10 @@ def check_notifications(tray: TrayCheck) -> Check:
         return Check(PASS, "notifications", "plyer (Windows balloon), then the tray icon")
     has_dbus_python = importlib.util.find_spec("dbus") is not None
     notify_send = shutil.which("notify-send")
+    if tray.backend == "native":
+        return Check(PASS, "notifications", "org.freedesktop.Notifications over D-Bus"
+                     " (dbus-fast): urgency, app icon, and action buttons where the"
+                     " notification server offers them")
     paths = []
     if has_dbus_python:
         paths.append("plyer via D-Bus (dbus-python)")

@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="use this AWS profile for every registry (overrides the mapping)")
     parser.add_argument("--no-browser", action="store_true",
                         help="pass --no-browser to `aws sso login` (print the URL and code)")
+    parser.add_argument("--no-kubernetes", action="store_true",
+                        help="leave the pull secrets of local Kubernetes clusters alone")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise TrayAppError("give either HOST arguments or --all/--expiring, not both",
                            "see `ecr-token-tray login --help`")
     setup_logging(Paths.from_env().log_dir, getattr(args, "debug", False))
-    snapshot, settings_problem = load_snapshot()
+    snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
     if settings_problem:
         print(f"{APP_NAME}: {settings_problem}", file=sys.stderr)
     rows, unknown = select_rows(snapshot, args)
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     options = LoginOptions(profile=args.profile, no_browser=args.no_browser)
     report = renew(rows, options, progress=lambda text: print(f"... {text}", file=sys.stderr,
                                                                flush=True))
+    load_snapshot(kubernetes=not args.no_kubernetes)  # rewrites the prompt summary
     for outcome in report.outcomes:
         print(f"{outcome.result:<9} {outcome.message}")
     working = sum(1 for o in report.outcomes if o.result == "refreshed" and o.verified)
@@ -75,6 +78,8 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
     for text in args.hosts:
         host = host_of(text)
         matching = [r for r in snapshot.registries if r.host == host]
+        if matching and all(r.kubernetes is not None for r in matching):
+            matching.append(_new_row(parse_registry(host), snapshot))  # Docker's login too
         if matching:
             rows += [r for r in matching if r not in rows]
             continue

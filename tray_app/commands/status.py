@@ -2,37 +2,51 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from tray_app import APP_NAME
+from tray_app.commands import add_flags
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
+from tray_app.summary import write_summary
 from tray_app.timeutil import format_time_left, iso_utc
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_ATTENTION = 1  # --check: a watched login is expired or critical
 EXIT_UNREADABLE = 2  # some source could not be read
 
 
+FLAGS = {
+    "--json": "print the JSON contract",
+    "--check": "exit 1 when a login is expired or critical (an ecr-login registry: when the"
+               " SSO session behind it is)",
+    "--quiet": "print nothing; only refresh the shell prompt's summary (exit status as usual)",
+    "--no-kubernetes": "skip the pull secrets of local Kubernetes clusters",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the JSON contract")
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 when a login is expired or critical (an ecr-login"
-                             " registry: when the SSO session behind it is)")
+    add_flags(parser, FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot, settings_problem = load_snapshot()
+    snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
     if settings_problem:  # a broken config.toml is an unreadable source like any other
         config_file = str(Paths.from_env().config_file)
         snapshot = snapshot._replace(errors=(
             SourceProblem(config_file, settings_problem), *snapshot.errors))
-    print(snapshot_json(snapshot) if args.json else render_table(snapshot))
-    for problem in snapshot.errors:
-        print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+    if not args.quiet:
+        print(snapshot_json(snapshot) if args.json else render_table(snapshot))
+        for problem in snapshot.errors:
+            print(f"{APP_NAME}: {problem.message}", file=sys.stderr)
+        for notice in snapshot.notices:  # a stopped cluster: said once, not an error
+            print(f"{APP_NAME}: {notice.message}", file=sys.stderr)
     if snapshot.errors:
         return EXIT_UNREADABLE
     if args.check and needs_login(snapshot):
@@ -40,14 +54,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_snapshot() -> tuple[Snapshot, str | None]:
-    """Snapshot with the user's settings; a broken config file falls back to defaults."""
-    paths = Paths.from_env()
+def load_snapshot(kubernetes: bool = True, paths: Paths | None = None
+                  ) -> tuple[Snapshot, str | None]:
+    """Snapshot with the user's settings; a broken config file falls back to defaults.
+    ``kubernetes``: also ask local clusters for their pull secrets (when a kubeconfig
+    exists; without one this costs a stat)."""
+    snapshot, _, problem = snapshot_with_settings(paths or Paths.from_env(), kubernetes)
+    return snapshot, problem
+
+
+def snapshot_with_settings(paths: Paths, kubernetes: bool = True
+                           ) -> tuple[Snapshot, Settings, str | None]:
+    """The snapshot, the settings it used, and what was wrong with the config file. Every
+    snapshot also rewrites the shell prompt's summary file (a failed write is ignored:
+    the prompt then marks its old summary stale)."""
     try:
         settings, problem = Settings.load(paths.config_file), None
     except TrayAppError as error:
         settings, problem = Settings(), str(error)
-    return take_snapshot(paths, settings), problem
+    clusters = None
+    if kubernetes and settings.kubernetes and has_kubeconfig(paths, settings):
+        from tray_app.sources.kubernetes import ClusterScan  # only with a kubeconfig
+
+        clusters = ClusterScan()
+    snapshot = take_snapshot(paths, settings, clusters=clusters)
+    write_summary(paths, snapshot, settings)
+    return snapshot, settings, problem
 
 
 def needs_login(snapshot: Snapshot) -> bool:
@@ -83,7 +115,17 @@ def _registry_document(row: RegistryStatus) -> dict:
         "detail": row.detail,
         "profile": row.profile,
         "credentials_expire_at": iso_utc(row.credentials_expire_at),
-    }
+    } | _kubernetes_document(row)
+
+
+def _kubernetes_document(row: RegistryStatus) -> dict:
+    """Only rows of source ``kubernetes`` carry this key (the rest of the contract is as
+    before)."""
+    ref = row.kubernetes
+    if ref is None:
+        return {}
+    return {"kubernetes": {"context": ref.context, "namespace": ref.namespace,
+                           "secret": ref.secret}}
 
 
 def _sso_document(session: SsoStatus) -> dict:
@@ -101,15 +143,27 @@ def _sso_document(session: SsoStatus) -> dict:
 
 def render_table(snapshot: Snapshot) -> str:
     lines = []
-    if snapshot.registries:
+    logins = [r for r in snapshot.registries if r.kubernetes is None]
+    secrets = [r for r in snapshot.registries if r.kubernetes is not None]
+    if logins:
         lines += _table(
             ["REGISTRY", "SOURCE", "TIME LEFT", "STATE", "PROFILE"],
             [[r.registry.label, r.source, _time_left(r), r.state.value, r.profile or "-"]
-             for r in snapshot.registries],
-            details=[_detail(r) for r in snapshot.registries],
+             for r in logins],
+            details=[_detail(r) for r in logins],
         )
     else:
         lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
+    if secrets or snapshot.notices:
+        lines.append("")
+    if secrets:
+        lines += _table(
+            ["KUBERNETES SECRET", "REGISTRY", "TIME LEFT", "STATE", "PROFILE"],
+            [[r.kubernetes.label, r.registry.label, _time_left(r), r.state.value,
+              r.profile or "-"] for r in secrets],
+            details=[r.detail for r in secrets],
+        )
+    lines += [f"Kubernetes: {notice.message}" for notice in snapshot.notices]
     if snapshot.sso_sessions:
         lines.append("")
         lines += _table(

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tray_app.errors import TrayAppError
-from tray_app.model import RegistryStatus
+from tray_app.model import KubeSecretRef, RegistryStatus
 from tray_app.renew.ecr import EcrToken
 from tray_app.renew.errors import BrowserNeeded, RenewError
 from tray_app.renew.plan import TokenGroup, group_rows, profile_label
@@ -53,6 +53,13 @@ class RegistryOutcome:
     expires_at: datetime | None
     verified: bool
     message: str  # one human line, names registry and profile, no secret
+    kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
+
+    @property
+    def identity(self) -> tuple:  # as RegistryStatus.identity
+        if self.kubernetes is None:
+            return (self.host, self.source)
+        return (self.host, self.source, self.kubernetes)
 
 
 @dataclass(frozen=True)
@@ -90,9 +97,8 @@ def renew(rows: Sequence[RegistryStatus], options: LoginOptions = LoginOptions()
                               for row in group.rows]
     pool.shutdown(wait=False, cancel_futures=True)  # a stuck worker must not hold the caller
     run.record_expiries()
-    by_row = {(o.host, o.source): o for outcomes in results.values() for o in outcomes}
-    ordered = tuple(by_row[(row.host, row.source)] for row in _unique(rows)
-                    if (row.host, row.source) in by_row)
+    by_row = {o.identity: o for outcomes in results.values() for o in outcomes}
+    ordered = tuple(by_row[row.identity] for row in _unique(rows) if row.identity in by_row)
     log.info("login finished in %.1f s: %s", time.monotonic() - started,
              ", ".join(f"{o.host} {o.result}" for o in ordered))
     return LoginReport(ordered)
@@ -246,7 +252,7 @@ class _Run:
             return _failed(row, profile, str(error))
         check = verify_login(row.host, token.username, token.password)
         managed = store_kind(row) == ECR_LOGIN
-        if not managed:
+        if not managed and row.kubernetes is None:  # a secret's expiry is in its token
             with self._lock:
                 self._recorded.append(RecordedLogin(row.host, token.expires_at, profile,
                                                     utc_now()))
@@ -282,8 +288,9 @@ class _Skip:
 
 def _outcome(row: RegistryStatus, profile: str | None, result: str,
              expires_at: datetime | None, verified: bool, text: str) -> RegistryOutcome:
-    message = f"{row.registry.label} ({row.source}, {profile_label(profile)}): {text}"
-    return RegistryOutcome(row.host, row.source, profile, result, expires_at, verified, message)
+    message = f"{row.registry.label} ({row.where}, {profile_label(profile)}): {text}"
+    return RegistryOutcome(row.host, row.source, profile, result, expires_at, verified, message,
+                           row.kubernetes)
 
 
 def _failed(row: RegistryStatus, profile: str | None, reason: str) -> RegistryOutcome:
@@ -291,9 +298,9 @@ def _failed(row: RegistryStatus, profile: str | None, reason: str) -> RegistryOu
 
 
 def _unique(rows: Sequence[RegistryStatus]) -> list[RegistryStatus]:
-    seen: dict[tuple[str, str], RegistryStatus] = {}
+    seen: dict[tuple, RegistryStatus] = {}
     for row in rows:
-        seen.setdefault((row.host, row.source), row)
+        seen.setdefault(row.identity, row)
     return list(seen.values())
 
 

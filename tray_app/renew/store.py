@@ -51,7 +51,9 @@ _podman_lock = threading.Lock()
 
 
 def store_kind(row: RegistryStatus) -> str:
-    """"podman", "ecr-login" (managed: nothing to store) or "docker"."""
+    """"podman", "ecr-login" (managed: nothing to store), "kubernetes" or "docker"."""
+    if row.kubernetes is not None:
+        return "kubernetes"
     if row.source == "podman":
         return "podman"
     if row.source == ECR_LOGIN:
@@ -64,6 +66,11 @@ def store_login(row: RegistryStatus, token: EcrToken, paths: Paths) -> str:
     kind = store_kind(row)
     if kind == ECR_LOGIN:
         return "docker-credential-ecr-login fetches its own tokens"
+    if kind == "kubernetes":
+        from tray_app.renew.kube_store import store_in_secret
+
+        return store_in_secret(row.kubernetes, row.host, token, paths,
+                               create=row.kubernetes.create_if_missing)
     if kind == "podman":
         with _podman_lock:
             return _podman_login(row.host, token, paths)

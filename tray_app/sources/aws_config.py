@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import configparser
-import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.fileio import read_json_file
+from tray_app.record import record
 from tray_app.timeutil import from_epoch, parse_time
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
+_ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
 _ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/", re.ASCII)
 
 
-class Profile(NamedTuple):
+@record
+class Profile:
     """One profile of ~/.aws/config."""
 
     name: str
@@ -32,8 +33,8 @@ class Profile(NamedTuple):
 
     @property
     def account_id(self) -> str | None:
-        if self.sso_account_id:
-            return self.sso_account_id
+        if self.sso_account_id:  # a continuation line can make it "1234...\nmore": not an id
+            return self.sso_account_id if _ACCOUNT_ID.fullmatch(self.sso_account_id) else None
         match = _ROLE_ARN_ACCOUNT.match(self.role_arn or "")
         return match.group(1) if match else None
 
@@ -42,7 +43,8 @@ class Profile(NamedTuple):
         return bool(self.sso_session or self.sso_start_url)
 
 
-class SsoSessionConfig(NamedTuple):
+@record
+class SsoSessionConfig:
     """One [sso-session] (or a legacy profile's SSO settings)."""
 
     name: str
@@ -53,10 +55,11 @@ class SsoSessionConfig(NamedTuple):
     @property
     def cache_key(self) -> str:
         """The AWS CLI's cache file stem: sha1 of the session name, or of the URL (legacy)."""
-        return hashlib.sha1((self.start_url if self.legacy else self.name).encode()).hexdigest()
+        return sha1_hex(self.start_url if self.legacy else self.name)
 
 
-class AwsConfig(NamedTuple):
+@record
+class AwsConfig:
     """The parsed ~/.aws/config: profiles and SSO sessions."""
 
     path: Path
@@ -76,6 +79,16 @@ class AwsConfig(NamedTuple):
                 return self.sessions.get(current.sso_start_url)
             current = self.profiles.get(current.source_profile or "")
         return None
+
+
+def sha1_hex(text: str) -> str:
+    """SHA-1 from CPython's built-in module when it has one: hashlib would first load
+    OpenSSL (about 2.5 ms of every `status`) for this one short digest."""
+    try:
+        from _sha1 import sha1
+    except ImportError:  # a Python built without it
+        from hashlib import sha1
+    return sha1(text.encode()).hexdigest()
 
 
 def load_aws_config(path: Path) -> AwsConfig:
@@ -168,7 +181,8 @@ def _profile(name: str, values: dict[str, str]) -> Profile:
     )
 
 
-class SsoToken(NamedTuple):
+@record
+class SsoToken:
     """A cached SSO token's expiry (never the token itself)."""
 
     path: Path

@@ -10,11 +10,11 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
 
 from tray_app.errors import SourceError
 from tray_app.hosts import host_of, parse_registry
 from tray_app.model import FoundLogin
+from tray_app.record import record
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import login_from_password
 from tray_app.sources.docker_config import DockerConfig, is_ecr_login
@@ -25,7 +25,8 @@ MAX_OUTPUT_BYTES = 1024 * 1024
 NOT_FOUND_MARKER = "credentials not found"
 
 
-class CredentialHelper(NamedTuple):
+@record
+class CredentialHelper:
     name: str  # "pass" for docker-credential-pass
     timeout: float = HELPER_TIMEOUT_SECONDS
 
@@ -90,7 +91,8 @@ class OutputTooLarge(Exception):
 
 
 def run_bounded(argv: list[str], stdin: bytes, timeout: float,
-                max_output: int = MAX_OUTPUT_BYTES) -> subprocess.CompletedProcess:
+                max_output: int = MAX_OUTPUT_BYTES,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run without a shell, reading at most ``max_output`` bytes per stream.
 
     On timeout (TimeoutExpired) or too much output (OutputTooLarge) the whole process
@@ -100,7 +102,8 @@ def run_bounded(argv: list[str], stdin: bytes, timeout: float,
     deadline = time.monotonic() + timeout
     # Unbuffered pipes: closing one never waits on a reader thread's buffer lock.
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, start_new_session=True, bufsize=0) as process:
+                          stderr=subprocess.PIPE, start_new_session=True, bufsize=0,
+                          env=env) as process:
         overflow = threading.Event()
         readers = [_BoundedReader(pipe, max_output, overflow)
                    for pipe in (process.stdout, process.stderr)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
 
 from tray_app.errors import SourceError, TokenError
 from tray_app.fileio import read_json_file
 from tray_app.hosts import host_of, parse_registry
+from tray_app.record import record
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import auths_table, plain_logins
 
@@ -31,7 +31,8 @@ def ecr_login_profile(helper: str) -> str | None:
     return None
 
 
-class DockerConfig(NamedTuple):
+@record
+class DockerConfig:
     """The parts of Docker's config.json that hold logins."""
 
     path: Path

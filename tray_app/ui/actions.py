@@ -13,6 +13,7 @@ from pathlib import Path
 from tray_app.errors import TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.logs import log_file
+from tray_app.model import RegistryStatus
 from tray_app.settings import Paths
 from tray_app.ui.loop import TrayLoop, expiring_rows
 from tray_app.ui.menu import Action, AutostartView
@@ -38,8 +39,10 @@ CONFIG_TEMPLATE = """\
 """
 
 
-def open_with_desktop(path: Path) -> None:
-    """Open a file in the user's default app, off the calling thread; failures are logged."""
+def open_with_desktop(path: Path,
+                      on_failure: Callable[[Path, str], None] | None = None) -> None:
+    """Open a file in the user's default app, off the calling thread. A failure (no
+    xdg-open, or no app for the file) is logged and handed to ``on_failure(path, why)``."""
     if sys.platform == "win32":
         os.startfile(path)  # type: ignore[attr-defined]
         return
@@ -48,11 +51,15 @@ def open_with_desktop(path: Path) -> None:
     def run() -> None:
         try:
             result = subprocess.run(command, capture_output=True, timeout=OPEN_TIMEOUT,
-                                    check=False)
-            if result.returncode != 0:
-                log.warning("%s exited %s for %s", command[0], result.returncode, path)
+                                    check=False, stdin=subprocess.DEVNULL)
+            if result.returncode == 0:
+                return
+            why = f"{command[0]} exited {result.returncode}"
         except (OSError, subprocess.TimeoutExpired) as error:
-            log.warning("cannot open %s with %s: %s", path, command[0], error)
+            why = f"{command[0]}: {type(error).__name__}"
+        log.warning("cannot open %s: %s", path, why)
+        if on_failure is not None:
+            on_failure(path, why)
 
     threading.Thread(target=run, name="ecr-token-tray-open", daemon=True).start()
 
@@ -68,11 +75,16 @@ def autostart_view() -> AutostartView:
 
 class TrayActions:
     def __init__(self, loop: TrayLoop, paths: Paths, on_quit: Callable[[], None],
-                 opener: Callable[[Path], None] = open_with_desktop) -> None:
+                 opener: Callable[[Path], None] | None = None) -> None:
         self.loop = loop
         self.paths = paths
         self.on_quit = on_quit
-        self.opener = opener
+        self.opener = opener or (lambda path: open_with_desktop(path, self._open_failed))
+
+    def _open_failed(self, path: Path, why: str) -> None:
+        """No app opened the file (a bare window manager, no xdg-open): say where it is."""
+        self.loop.notifier.send(f"Cannot open {path.name}", f"Open it yourself: {path}\n({why})",
+                                False, subject=f"open|{path}")
 
     def dispatch(self, action: Action) -> None:
         """Run one menu action; a failure becomes a notification, never an exception."""
@@ -91,12 +103,66 @@ class TrayActions:
     def _refresh(self, host: str, source: str) -> None:
         snapshot = self.loop.view().snapshot
         rows = [r for r in (snapshot.registries if snapshot else ())
-                if r.host == host and r.source == source]
+                if r.host == host and r.source == source and r.kubernetes is None]
+        if rows:
+            self.loop.start_refresh(rows, interactive=True)
+
+    def _refresh_secret(self, host: str, context: str, namespace: str, secret: str) -> None:
+        snapshot = self.loop.view().snapshot
+        rows = [r for r in (snapshot.registries if snapshot else ())
+                if r.host == host and r.kubernetes is not None
+                and (r.kubernetes.context, r.kubernetes.namespace, r.kubernetes.secret)
+                == (context, namespace, secret)]
         if rows:
             self.loop.start_refresh(rows, interactive=True)
 
     def _refresh_expiring(self) -> None:
         self.loop.start_refresh(expiring_rows(self.loop.view().snapshot), interactive=True)
+
+    def _ecr_login_on(self, host: str) -> None:
+        """"Never expires: use ecr-login": ``credhelper enable HOST``, verified."""
+        row = self._row(host, lambda r: not r.managed)
+        if row is not None:
+            self.loop.start_task(f"Handing {row.registry.label} to ecr-login...",
+                                 lambda: self._hand_over(row))
+
+    def _ecr_login_off(self, host: str) -> None:
+        """"Back to docker login": ``credhelper disable HOST --login``."""
+        row = self._row(host, lambda r: r.managed)
+        if row is not None:
+            self.loop.start_task(f"Taking {row.registry.label} back from ecr-login...",
+                                 lambda: self._take_back(row))
+
+    def _row(self, host: str, wanted: Callable) -> RegistryStatus | None:
+        snapshot = self.loop.view().snapshot
+        return next((r for r in (snapshot.registries if snapshot else ())
+                     if r.host == host and wanted(r)), None)
+
+    def _hand_over(self, row: RegistryStatus) -> None:
+        from tray_app import credhelper
+
+        try:
+            (change,) = credhelper.enable(self.paths.docker_config,
+                                          [credhelper.Target(row.registry, row.profile)])
+        except TrayAppError as error:
+            self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
+            return
+        check = credhelper.verify(change.host, change.helper)
+        log.info("%s; %s", change.message, check.answer)
+        title = f"{row.registry.label} now renews itself"
+        self.loop.notifier.send(title if check.verified else f"{title} - not verified",
+                                f"{change.message}\n{check.answer}", not check.verified)
+
+    def _take_back(self, row: RegistryStatus) -> list[RegistryStatus]:
+        from tray_app import credhelper
+
+        try:
+            changes = credhelper.disable(self.paths.docker_config, [row.host])
+        except TrayAppError as error:
+            self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
+            return []
+        log.info("; ".join(c.message for c in changes))
+        return [credhelper.plain_login_row(row.registry, row.profile)] if changes else []
 
     def _sign_in(self, session_name: str) -> None:
         self.loop.start_sign_in(session_name)

@@ -139,7 +139,7 @@ def _forced(facts: Facts, display: str | None) -> Choice:
                       f"add a system tray to your panel, or use `{APP_NAME} status` /"
                       f" `{APP_NAME} watch`")
     if forced == XORG:
-        return Choice(XORG, f"pystray backend xorg, forced by {by}: an icon WITHOUT a menu")
+        return Choice(XORG, f"pystray backend xorg: an icon without a menu (forced by {by})")
     return Choice(forced, f"pystray backend {forced}, forced by {by}")
 
 
@@ -244,7 +244,7 @@ def main() -> None:
     import warnings
     warnings.simplefilter("ignore")
     config_choice = sys.argv[1] if len(sys.argv) > 1 else None
-    print(json.dumps(asdict(gather_facts(config_choice, probe_gtk=True))))
+    print(json.dumps(asdict(gather_facts(config_choice))))
 
 
 if __name__ == "__main__":

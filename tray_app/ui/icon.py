@@ -189,11 +189,11 @@ def tooltip_lines(snapshot: Snapshot | None, limit: int = TOOLTIP_LINES) -> list
     if snapshot is None:
         return []
     timed = sorted((r for r in snapshot.registries
-                    if r.seconds_left is not None and r.state != State.MANAGED),
-                   key=lambda r: r.seconds_left or 0)
+                    if r.watched_seconds_left is not None and r.state != State.MANAGED),
+                   key=lambda r: r.watched_seconds_left or 0)
     lines = []
     for row in timed[:limit]:
-        left = row.seconds_left or 0
+        left = row.watched_seconds_left or 0
         when = format_time_left(left) if left <= 0 else f"{format_time_left(left)} left"
         lines.append(f"{row.registry.label}: {when}")
     if len(timed) > limit:

@@ -11,6 +11,7 @@ changed, a minute passed, the wall clock jumped (suspend/resume), or a refresh f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -22,20 +23,29 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from tray_app.alerts import DEFAULT_ACTION, Button, login_identity, plan_alerts
+from tray_app.alerts import (
+    DEFAULT_ACTION,
+    LOGIN_BUTTON,
+    Button,
+    login_identity,
+    plan_alerts,
+    renewing_action,
+)
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
 from tray_app.settings import Paths, Settings
-from tray_app.snapshot import take_snapshot
+from tray_app.snapshot import has_kubeconfig, take_snapshot
 from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
 from tray_app.statefile import logins_path
+from tray_app.summary import write_summary
 from tray_app.timeutil import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 FULL_EVERY_SECONDS = 60.0
+KUBE_SCAN_SECONDS = 300.0  # clusters are asked at most this often (or on a kubeconfig change)
 JUMP_TOLERANCE_SECONDS = 5.0  # wall vs monotonic disagreement that means suspend/clock change
 AUTO_RENEW_EXPIRED_WITHIN = timedelta(hours=12)  # renew a login that lapsed while asleep
 WORKER_JOIN_SECONDS = 5.0
@@ -76,7 +86,7 @@ class LoopView:
 
 def watched_files(paths: Paths) -> list[Path]:
     return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
-            paths.config_file, logins_path(paths.state_dir)]
+            paths.config_file, logins_path(paths.state_dir), *paths.kubeconfigs]
 
 
 def fingerprint(paths: Paths) -> tuple:
@@ -151,6 +161,7 @@ class TrayLoop:
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
+        self.clusters = None  # a ClusterScan, made once a kubeconfig exists
         self.recomputes = 0
         self.clock_jumps = 0
 
@@ -217,17 +228,18 @@ class TrayLoop:
     def _recompute(self, now: datetime) -> None:
         self.recomputes += 1
         self._settings, self._settings_problem = load_settings(self.paths)
-        snapshot = take_snapshot(self.paths, self._settings, now)
+        snapshot = take_snapshot(self.paths, self._settings, now, self._cluster_scan())
+        write_summary(self.paths, snapshot, self._settings)  # for shell prompts
         installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
             self._ecr_login_installed = installed
         self._log_new_problems(previous, snapshot)
-        quiet = self._auto_renew(snapshot, now)
+        blocked = self._blocked(snapshot)
+        quiet = self._auto_renew(snapshot, now, blocked)
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
-                           self.action)
-        if not plan.mark_sent <= self._state.sent_alerts:
-            self._remember(self._state.with_sent(plan.mark_sent, now))
+                           self.action, blocked)
+        self._remember_sent(plan.mark_sent, now)
         if plan.notification is not None:
             log.info("alert: %s", plan.notification.title)
             note = plan.notification
@@ -235,16 +247,34 @@ class TrayLoop:
                                button=note.button)
         self._publish()
 
+    def _cluster_scan(self):
+        """Kubernetes pull secrets: asked every KUBE_SCAN_SECONDS at most, never per tick."""
+        if self.clusters is None and self._settings.kubernetes and \
+                has_kubeconfig(self.paths, self._settings):
+            from tray_app.sources.kubernetes import ClusterScan  # lazy: only with a kubeconfig
+
+            self.clusters = ClusterScan(KUBE_SCAN_SECONDS, self.clock.monotonic)
+        return self.clusters
+
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
         """Each unreadable file once, when it turns up (the menu says "see Open log")."""
         known = set(previous.errors) if previous else set()
         for problem in snapshot.errors:
             if problem not in known:
                 log.warning("%s", problem.message)
+        seen = set(previous.notices) if previous else set()
+        for notice in snapshot.notices:  # a stopped cluster: once, quietly
+            if notice not in seen:
+                log.info("%s", notice.message)
         if self._settings_problem and (previous is None or self._settings_problem
                                        != getattr(self, "_logged_settings_problem", None)):
             log.warning("%s", self._settings_problem)
         self._logged_settings_problem = self._settings_problem
+
+    def _remember_sent(self, keys: frozenset[str] | set[str], now: datetime) -> None:
+        with self._lock:  # the scheduler and a worker may both add keys
+            if not keys <= self._state.sent_alerts:
+                self._remember(self._state.with_sent(keys, now))
 
     def _remember(self, state: TrayState) -> None:
         self._state = state
@@ -265,11 +295,30 @@ class TrayLoop:
         log.info("automatic renewal %s", "on" if enabled else "off")
         self.nudge()
 
-    def _auto_renew(self, snapshot: Snapshot, now: datetime) -> frozenset[tuple[str, str]]:
+    def _blocked(self, snapshot: Snapshot) -> dict[tuple[str, str], str]:
+        """Logins needing attention whose profile has no AWS credentials at all: not renewed
+        automatically, and their alert says what to run (local files only)."""
+        rows = [r for r in snapshot.registries if r.state.needs_attention and not r.managed]
+        if not rows:
+            return {}
+        from tray_app.renew.credentials import credentials_problem  # lazy: idle stays light
+        problems: dict[str | None, str | None] = {}
+        blocked = {}
+        for row in rows:
+            if row.profile not in problems:
+                problems[row.profile] = credentials_problem(row.profile)
+            if problems[row.profile]:
+                blocked[login_identity(row)] = problems[row.profile]
+        return blocked
+
+    def _auto_renew(self, snapshot: Snapshot, now: datetime,
+                    blocked: dict[tuple[str, str], str] | None = None
+                    ) -> frozenset[tuple[str, str]]:
         """Start a silent renewal for logins entering the warning window; return them."""
         if not self.auto_renew:
             return frozenset()
-        candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)]
+        candidates = [r for r in snapshot.registries if _wants_auto_renew(r, now)
+                      and login_identity(r) not in (blocked or {})]
         if not candidates:
             return self._quiet
         from tray_app.renew.sso import can_renew_silently  # lazy: the idle loop stays light
@@ -302,6 +351,17 @@ class TrayLoop:
         label = rows[0].registry.label if len(rows) == 1 else f"{len(rows)} registries"
         return self._start(f"Refreshing {label}...", self._refresh, rows, interactive)
 
+    def start_task(self, busy_text: str,
+                   task: Callable[[], Sequence[RegistryStatus] | None]) -> bool:
+        """Run a menu action's ``task`` on the worker thread; rows it returns are then
+        logged in again as a refresh would (e.g. "Back to docker login")."""
+        return self._start(busy_text, self._task, task)
+
+    def _task(self, task: Callable[[], Sequence[RegistryStatus] | None]) -> None:
+        rows = task()
+        if rows:
+            self._refresh(rows, True)
+
     def start_sign_in(self, session_name: str) -> bool:
         return self._start(f"Signing in to {session_name}...", self._sign_in, session_name)
 
@@ -329,6 +389,8 @@ class TrayLoop:
                 self._busy = None
                 self._progress_text = None
                 self._quiet = frozenset()
+            if self.clusters is not None:
+                self.clusters.invalidate()  # show the secrets as the renewal left them
             self.nudge()
             self._publish()
 
@@ -343,22 +405,37 @@ class TrayLoop:
         try:
             report = renew(list(rows), options, self._progress)
         except BrowserNeeded as error:
-            self.notifier.send("ECR login needs a browser sign-in",
-                               f"{error} - open the tray to sign in", True)
+            self._tell_failure(rows, interactive, "ECR login needs a browser sign-in",
+                               f"{error} - open the tray to sign in")
             return
         except TrayAppError as error:
-            self.notifier.send("ECR refresh failed", str(error), True)
+            self._tell_failure(rows, interactive, "ECR refresh failed", str(error))
             return
         failed = [o for o in report.outcomes if o.result == "failed"]
         if failed:
             body = "\n".join(o.message for o in failed)
-            self.notifier.send("ECR refresh failed", body, True)
             log.warning("refresh failed: %s", body.replace("\n", "; "))
+            self._tell_failure(rows, interactive, "ECR refresh failed", body)
         elif interactive:
             done = [o for o in report.outcomes if o.result == "refreshed"]
             body = "\n".join(o.message for o in done) or "nothing needed a new login"
-            self.notifier.send("ECR logins refreshed", body, False)
+            self.notifier.send("ECR logins refreshed", body, False, subject=_subject(rows))
         log.info("refresh done: %s", "; ".join(o.message for o in report.outcomes))
+
+    def _tell_failure(self, rows: Sequence[RegistryStatus], interactive: bool, title: str,
+                      body: str) -> None:
+        """Notify a failed refresh, with a button to try again. An automatic renewal's
+        failure is told once per login, cause and expiry, also across restarts (tray.json)."""
+        if not interactive:
+            keys = {_failure_key(row, body) for row in rows}
+            if keys <= self._state.sent_alerts:
+                log.info("not repeating a renewal failure already told: %s", title)
+                return
+            self._remember_sent(keys, self.clock.wall())
+        action = renewing_action(rows[0]) if len(rows) == 1 else ("refresh-expiring",)
+        button = Button(LOGIN_BUTTON[0], LOGIN_BUTTON[1], action,
+                        f"Press {LOGIN_BUTTON[1]} to try again.\n{body}")
+        self.notifier.send(title, body, True, subject=_subject(rows), button=button)
 
     def _sign_in(self, session_name: str) -> None:
         from tray_app.renew.sso import sign_in
@@ -390,10 +467,21 @@ def _wants_auto_renew(row: RegistryStatus, now: datetime) -> bool:
             and now - row.expires_at <= AUTO_RENEW_EXPIRED_WITHIN)
 
 
+def _subject(rows: Sequence[RegistryStatus]) -> str:
+    """The alert's subject for the same login, so a result replaces the alert's bubble."""
+    return "|".join(renewing_action(rows[0])) if len(rows) == 1 else "several"
+
+
+def _failure_key(row: RegistryStatus, cause: str) -> str:
+    """login, cause and expiry; the expiry stays second to last (alerts.forget_old)."""
+    digest = hashlib.sha256(cause.encode()).hexdigest()[:16]
+    return f"renew-failed|{row.host}|{row.where}|{digest}|{iso_utc(row.expires_at)}|0"
+
+
 def _attempt_key(row: RegistryStatus) -> str:
     """One silent attempt per login, expiry and stage (warning, then critical once more)."""
     stage = "warning" if row.state == State.WARNING else "critical"
-    return f"{row.host}|{row.source}|{iso_utc(row.expires_at)}|{stage}"
+    return f"{row.host}|{row.where}|{iso_utc(row.expires_at)}|{stage}"
 
 
 def _silently_renewable(can_renew_silently: Callable[[str | None], bool],

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tray_app.model import RegistryStatus, SsoStatus, State
+from tray_app.credhelper import DOCKER_SOURCES
+from tray_app.model import RegistryStatus, Snapshot, SsoStatus, State
 from tray_app.timeutil import format_time_left
 from tray_app.ui.loop import LoopView, expiring_rows
 
 Action = tuple[str, ...]
+ECR_LOGIN_ON = "Never expires: use ecr-login"
+ECR_LOGIN_OFF = "Back to docker login"
 REASON_LIMIT = 90
 
 
@@ -72,15 +75,19 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
         if view.progress:
             entries.append(Entry(_clip(view.progress), enabled=False, key="progress"))
     can_refresh = view.busy is None
+    rows = snapshot.registries if snapshot else ()
+    logins = [r for r in rows if r.kubernetes is None]
     if snapshot is None:
         entries.append(Entry("Reading logins...", enabled=False, key="reading"))
-    elif not snapshot.registries:
+    elif not logins:
         entries.append(Entry("No ECR logins found", enabled=False, key="no-logins"))
-    for row in snapshot.registries if snapshot else ():
+    for row in logins:
         refreshable = can_refresh and row.state != State.MANAGED
         entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
                              enabled=refreshable, key=f"registry|{row.host}|{row.source}",
                              state=row.state))
+    entries += _ecr_login_entries(view, can_refresh)
+    entries += kubernetes_section(snapshot, can_refresh)
     sessions = snapshot.sso_sessions if snapshot else ()
     if sessions:
         entries.append(_separator("separator-sso"))
@@ -112,6 +119,59 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries.append(_separator("separator-quit"))
     entries.append(Entry("Quit", ("quit",), key="quit"))
     return entries
+
+
+def _ecr_login_entries(view: LoopView, can_act: bool) -> list[Entry]:
+    """Hand a Docker login to amazon-ecr-credential-helper ("credhelper enable"), or take a
+    managed one back. Rows stay one click = log in again, so these are two submenus."""
+    rows = view.snapshot.registries if view.snapshot else ()
+    plain = {r.host: r for r in rows if r.source.startswith(DOCKER_SOURCES)}
+    managed = {r.host: r for r in rows if r.managed}
+    entries = []
+    if view.ecr_login_installed and set(plain) - set(managed):
+        entries.append(Entry(ECR_LOGIN_ON, key="ecr-login-on", submenu=tuple(
+            Entry(r.registry.label, ("ecr-login-on", r.host), enabled=can_act,
+                  key=f"ecr-login-on|{host}")
+            for host, r in plain.items() if host not in managed)))
+    if managed:
+        entries.append(Entry(ECR_LOGIN_OFF, key="ecr-login-off", submenu=tuple(
+            Entry(r.registry.label, ("ecr-login-off", r.host), enabled=can_act,
+                  key=f"ecr-login-off|{host}")
+            for host, r in managed.items())))
+    return entries
+
+
+def kubernetes_section(snapshot: Snapshot | None, can_refresh: bool) -> list[Entry]:
+    """Pull secrets of local clusters, in their own section; a click refreshes one."""
+    if snapshot is None:
+        return []
+    secrets = [r for r in snapshot.registries if r.kubernetes is not None]
+    if not secrets and not snapshot.notices:
+        return []
+    entries = [_separator("sep-kubernetes"),
+               Entry("Kubernetes pull secrets", enabled=False, key="kubernetes")]
+    for row in secrets:
+        ref = row.kubernetes
+        entries.append(Entry(
+            kube_secret_text(row),
+            ("refresh-secret", row.host, ref.context, ref.namespace, ref.secret),
+            enabled=can_refresh and row.expires_at is not None,
+            key=f"secret|{row.host}|{ref.context}|{ref.namespace}|{ref.secret}",
+            state=row.state))
+    entries += [Entry(_clip(notice.message), enabled=False, key=f"notice|{notice.source}")
+                for notice in snapshot.notices]
+    return entries
+
+
+def kube_secret_text(row: RegistryStatus) -> str:
+    ref = row.kubernetes
+    where = f"{ref.context} {ref.namespace}/{ref.secret}" if ref else row.source
+    name = f"{where} ({row.registry.label})"
+    if row.seconds_left is None:
+        return _clip(f"{name} - {row.detail or 'expiry unknown'}")
+    if row.seconds_left <= 0:
+        return f"{name} - {format_time_left(row.seconds_left)}"
+    return f"{name} - {format_time_left(row.seconds_left)} left"
 
 
 def _sso_submenu(session: SsoStatus, view: LoopView) -> tuple[Entry, ...]:

@@ -119,9 +119,14 @@ class NativeTray:
 
     # -- the watcher -------------------------------------------------------------------------
     async def register(self) -> bool:
+        # The object path, as libappindicator registers: the watcher takes our unique name
+        # from the message. With the bus name, GNOME's AppIndicator extension (v46) also
+        # watches that name, and its first callback races the item's properties: about
+        # one start in two the icon stays a grey placeholder (tests/integration/
+        # test_gnome_desktop.py). waybar and KDE accept both forms.
         reply = await self._bus.call(Message(
             destination=WATCHER, path=WATCHER_PATH, interface=WATCHER,
-            member="RegisterStatusNotifierItem", signature="s", body=[item_bus_name()]))
+            member="RegisterStatusNotifierItem", signature="s", body=[ITEM_PATH]))
         self.registered = reply.message_type == MessageType.METHOD_RETURN
         if self.registered:
             log.info("registered with the StatusNotifierWatcher (%s)", reply.sender)

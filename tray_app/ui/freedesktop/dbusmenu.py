@@ -4,7 +4,9 @@ The panel (waybar, GNOME's AppIndicator extension, KDE) asks for the layout when
 opens the menu and sends ``Event(id, "clicked")`` for a click. Item ids are kept per row key
 (``Entry.key``), so the same row keeps its id across rebuilds and an open menu stays valid;
 a row that goes away takes its id with it (ids are never reused). A change of texts, checks
-or enabled flags is sent as ``ItemsPropertiesUpdated``; a change of rows as ``LayoutUpdated``.
+or enabled flags is sent as ``ItemsPropertiesUpdated``; a change of rows as ``LayoutUpdated``,
+plus ``ItemsPropertiesUpdated`` for the rows that stayed and changed: GNOME's AppIndicator
+extension re-reads only "type" and "children-display" of ids it knows on LayoutUpdated.
 Everything here runs on the asyncio thread of ``tray_app.ui.freedesktop.app``.
 """
 
@@ -67,19 +69,21 @@ class MenuModel:
         self._next_id = ROOT_ID + 1
 
     def update(self, entries: list[Entry]) -> tuple[str, list[int]] | None:
-        """Rebuild from ``entries``: ("layout", []) when rows came or went, ("properties",
-        ids) when only properties changed, None when nothing did."""
+        """Rebuild from ``entries``: ("layout", ids) when rows came or went, ("properties",
+        ids) when only properties changed, None when nothing did; ``ids`` are the rows that
+        stayed and whose properties changed."""
         old = self.items
         new: dict[int, Item] = {}
         root_children = self._build(entries, new)
         new[ROOT_ID] = Item(ROOT_ID, old[ROOT_ID].properties, root_children, None, True)
         self._ids = {key: item_id for key, item_id in self._ids.items() if item_id in new}
         self.items = new
+        changed = [i for i, item in new.items()
+                   if i in old and item.properties != old[i].properties]
         if any(old.get(i) is None or old[i].children != item.children
                for i, item in new.items()) or old.keys() != new.keys():
             self.revision += 1
-            return ("layout", [])
-        changed = [i for i, item in new.items() if item.properties != old[i].properties]
+            return ("layout", changed)
         return ("properties", changed) if changed else None
 
     def _build(self, entries: tuple[Entry, ...] | list[Entry], into: dict[int, Item]
@@ -131,11 +135,11 @@ class DBusMenu(ServiceInterface):
         if change is None:
             return
         kind, ids = change
-        if kind == "layout":
-            self.LayoutUpdated(self.model.revision, ROOT_ID)
-        else:
+        if ids:
             updated = [[i, self.model.properties(i)] for i in ids]
             self.ItemsPropertiesUpdated(updated, [])
+        if kind == "layout":
+            self.LayoutUpdated(self.model.revision, ROOT_ID)
 
     # -- methods ---------------------------------------------------------------------------
     @dbus_method()

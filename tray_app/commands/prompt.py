@@ -1,0 +1,98 @@
+"""``ecr-token-tray prompt``: the login countdown for shell prompts and status bars.
+
+``prompt init bash|zsh|fish`` prints shell code to ``eval``: a function that reads the
+summary file with builtins on every prompt (no process). ``prompt`` alone prints the
+segment once, for starship, tmux, waybar or i3status-rust, which run a command anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from tray_app import APP_NAME
+from tray_app.commands import add_flags
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
+if TYPE_CHECKING:
+    import argparse
+
+    from tray_app.prompt import Segment
+    from tray_app.settings import Paths
+
+FLAGS = {
+    "--tmux": "colour the segment with tmux #[fg=...] codes",
+    "--waybar": "print waybar's JSON (text, class = level, tooltip)",
+}
+DEFAULTS = {"init": None, "shell": None}  # the positional arguments, when none are given
+MARKER_FILE = ".prompt-refresh"
+TMUX_COLOURS = {"expired": "red", "critical": "red", "warning": "yellow"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("init", nargs="?", choices=["init"],
+                        help="print shell code to eval in your shell's startup file")
+    parser.add_argument("shell", nargs="?", choices=["bash", "zsh", "fish"])
+    add_flags(parser, FLAGS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tray_app.settings import Paths
+
+    paths = Paths.from_env()
+    if args.init:
+        if not args.shell:
+            from tray_app.errors import TrayAppError
+
+            raise TrayAppError("`prompt init` needs a shell: bash, zsh or fish",
+                               'e.g. eval "$(ecr-token-tray prompt init bash)"')
+        print(init_code(args.shell, paths))
+        return 0
+    shown = current_segment(paths)
+    if args.waybar:
+        print(json.dumps({"text": shown.plain(), "class": shown.level or "ok",
+                          "tooltip": "ECR logins: run `ecr-token-tray status` for details"}))
+    elif args.tmux and shown.text:
+        print(f"#[fg={TMUX_COLOURS[shown.level]}]{shown.plain()}#[default]")
+    elif shown.text:
+        print(shown.plain())
+    return 0
+
+
+def current_segment(paths: Paths) -> Segment:
+    """The segment from the summary file; a missing or stale file is refreshed first."""
+    import time
+
+    from tray_app.prompt import newer_than, read_summary, segment
+    from tray_app.summary import SKEW_SECONDS, source_files, summary_path
+
+    now = int(time.time())
+    summary, mtime = read_summary(summary_path(paths))
+    if (summary is None or newer_than(source_files(paths), mtime)
+            or summary.generated_at > now + SKEW_SECONDS):
+        from tray_app.commands.status import snapshot_with_settings
+        from tray_app.summary import summarize
+
+        snapshot, settings, _ = snapshot_with_settings(paths)  # rewrites the summary too
+        summary = summarize(snapshot, settings)
+    return segment(summary, now)
+
+
+def init_code(shell: str, paths: Paths) -> str:
+    from tray_app.prompt_init import init_snippet
+    from tray_app.summary import source_files, summary_path
+
+    paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # for the refresh marker
+    return init_snippet(shell, summary_path(paths), paths.state_dir / MARKER_FILE,
+                        source_files(paths), refresh_command())
+
+
+def refresh_command() -> list[str]:
+    """How the prompt starts `status --quiet`: this very program, by absolute path, so that
+    it works whatever PATH the shell has later."""
+    script = Path(sys.argv[0])
+    if script.name == APP_NAME and script.is_file():
+        return [os.path.abspath(script), "status", "--quiet"]
+    return [sys.executable, "-m", "tray_app", "status", "--quiet"]
