@@ -183,10 +183,19 @@ def test_install_upgrade_and_uninstall_leave_nothing_behind(lived_in_home, tmp_p
         f"removed ecr-token-tray: {venv.parent} (the venv), start at login"
         f" ({home.root}/.config/autostart/ecr-token-tray.desktop), the menu entry, the icons,"
         f" {program}")
-    # It names what it keeps only when it exists (no state dir: nothing ran the tray).
-    assert f"kept: {home.root}/.config/ecr-token-tray (your settings" in removed.stdout
-    assert ".local/state" not in removed.stdout
-    assert tree(home.root) == before  # Docker, AWS, app config intact; nothing added is left
+    # It names what it keeps, which exists: the settings, and the state `status` wrote.
+    assert (f"kept: {home.root}/.config/ecr-token-tray {home.root}/.local/state/ecr-token-tray"
+            " (your settings, state and log;") in removed.stdout
+    assert_only_kept_state_is_left(home, before)
+
+
+def assert_only_kept_state_is_left(home, before: dict[str, str]) -> None:
+    """HOME as before the install (Docker, AWS, app config intact), apart from the app's
+    state folder, which the uninstaller names as kept."""
+    after = tree(home.root)
+    assert {path: entry for path, entry in after.items() if path in before} == before
+    assert {path for path in set(after) - set(before)
+            if not path.startswith(".local/state")} == set()
 
 
 def test_uninstall_without_an_install_changes_nothing(lived_in_home):
@@ -330,16 +339,17 @@ def test_without_a_desktop_session_only_the_command_line_is_installed(lived_in_h
     assert "Add this line to ~/.bashrc, then open a" in out
     assert '  export PATH="$HOME/.local/bin:$PATH"' in out
     assert "tray started" not in out
-    added = set(tree(home.root)) - set(before)
+    added = {path for path in set(tree(home.root)) - set(before)
+             if not path.startswith(".local/share/ecr-token-tray/")}
     assert not [path for path in added if "applications" in path or "icons" in path
-                or "autostart" in path], added
+                or "autostart" in path or "systemd" in path], added
     program = home.root / ".local" / "bin" / "ecr-token-tray"
     assert run_program(program, "status", "--json", home=home).returncode == 0
 
     removed = run_installer(home, script=printed_uninstall_command(out, home))
     assert removed.returncode == 0, removed.stderr
     assert "menu entry" not in removed.stdout and "start at login" not in removed.stdout
-    assert tree(home.root) == before
+    assert_only_kept_state_is_left(home, before)
 
 
 # -- refusals: one clear line, nothing changed ----------------------------------------------
