@@ -1,10 +1,15 @@
-"""2. The idle tray on Xvfb with a real tray host (trayer), against a minimal pystray icon.
+"""2. The idle tray: the gtk fallback on Xvfb + trayer, and the native freedesktop tray, both
+against a minimal pystray gtk icon (the floor any GTK-based Python tray costs).
 
-Both run at once on the same desktop, backend (gtk), interpreter and environment. Once
-both icons are docked and the tray has settled, each idle window reads, per process,
-/proc/<pid>/stat (utime+stime of all threads; cutime+cstime of reaped children),
-/proc/<pid>/status (VmRSS, VmHWM), and samples /proc/<pid>/task/*/children every 20 ms.
-Every AWS endpoint the SDK could use points at a counter that counts any request.
+gtk: the tray and the floor run at once on the same desktop, backend, interpreter and
+environment. native: the app as users install it (a wheel in a fresh plain venv, no
+system site packages, so no PyGObject) on a private session bus whose panel is
+tests/sni_watcher.py --host (it registers the item and reads every property and the menu
+after each change, as waybar does); dbus-monitor counts the messages to and from the item.
+Once docked/registered and settled, each idle window reads, per process, /proc/<pid>/stat
+(utime+stime of all threads; cutime+cstime of reaped children), /proc/<pid>/status (VmRSS,
+VmHWM), and samples /proc/<pid>/task/*/children every 20 ms. Every AWS endpoint the SDK
+could use points at a counter that counts any request.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ from benchmarks.measure import (
 )
 
 NAME = "tray"
-TITLE = "2. Idle tray (Xvfb + trayer, gtk backend) vs a minimal pystray icon"
+TITLE = "2. Idle tray (native StatusNotifierItem; gtk on Xvfb + trayer) vs a minimal pystray icon"
 REGISTRIES = 20
 IDLE_SOONEST_MINUTES = 180  # no login near a warning: nothing to alert or renew while idle
 TARGET_RSS_RATIO = 1.3
 TARGET_CPU_PER_MINUTE = 0.5
+NATIVE_TARGET_RSS_RATIO = 0.7  # at least 30 % below any GTK-based Python tray
+NATIVE_TARGET_CPU_PER_MINUTE = 0.2
 FLOOR_SCRIPT = Path(__file__).with_name("floor_tray.py")
 
 
@@ -113,6 +120,13 @@ def run(ctx: Context) -> BenchResult:
     if missing:
         result.skipped = missing
         return result
+    floor_rss = run_gtk(ctx, result)
+    run_native(ctx, result, floor_rss)
+    return result
+
+
+def run_gtk(ctx: Context, result: BenchResult) -> float:
+    """The gtk fallback next to the floor; returns the floor's idle RSS (KiB)."""
     from benchmarks.aws_counter import counting_aws_endpoint
     from benchmarks.bench_status import build_home, entry_point
     from benchmarks.desktop import running_desktop
@@ -194,4 +208,131 @@ def run(ctx: Context) -> BenchResult:
         " otherwise GDK's GLX probe may map Mesa's llvmpipe (~50 MiB RSS) into either process"
         " at random, and the floor would measure Mesa, not pystray.",
     ]
-    return result
+    return floor_rss
+
+
+def run_native(ctx: Context, result: BenchResult, floor_rss: float) -> None:
+    """The native tray from a wheel in a fresh plain venv, on a private bus with a panel."""
+    import shutil
+
+    from benchmarks.aws_counter import counting_aws_endpoint
+    from benchmarks.bench_status import build_home
+    from benchmarks.installed import install_wheel, plain_env
+    from tests.sni_support import private_bus, stop
+
+    absent = [tool for tool in ("dbus-daemon", "dbus-monitor", "dbus-send")
+              if shutil.which(tool) is None]
+    if absent:
+        result.notes.append(f"native tray not measured: missing {', '.join(absent)}")
+        return
+    app = install_wheel(ctx.workdir / "native-install")
+    if not app.with_dependencies:
+        result.problems.append("native tray: pip could not install the wheel's dependencies")
+        return
+    window = 10.0 if ctx.quick else 60.0
+    rounds = 1 if ctx.quick else 3
+    settle = 3.0 if ctx.quick else 10.0
+    home = build_home(ctx.workdir / "native-home", REGISTRIES,
+                      soonest_minutes=IDLE_SOONEST_MINUTES)
+    logs = ctx.workdir / "native-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with counting_aws_endpoint() as aws, private_bus(logs / "bus") as address:
+        bus_env = {"DBUS_SESSION_BUS_ADDRESS": address}
+        panel = subprocess.Popen([ctx.python, "-m", "tests.sni_watcher", "--host"],
+                                 env=ctx.child_env({**home.full_env(), **bus_env}),
+                                 cwd=REPO_ROOT, stdout=(logs / "panel.out").open("w"),
+                                 stderr=subprocess.STDOUT)
+        tray = monitor = None
+        try:
+            _wait_for(lambda: "ready" in (logs / "panel.out").read_text(), 30, "the panel")
+            env = plain_env(home.full_env(**bus_env, **aws.env(), DISPLAY="",
+                                          WAYLAND_DISPLAY="wayland-bench"))
+            started = time.monotonic()
+            tray = subprocess.Popen([app.script, "tray"], env=env, cwd=home.root,
+                                    stdout=(logs / "tray.out").open("w"),
+                                    stderr=subprocess.STDOUT)
+            name = f"org.kde.StatusNotifierItem-{tray.pid}-1"
+            _wait_for(lambda: "registered " in (logs / "panel.out").read_text(), 60,
+                      "the native item to register")
+            registered = time.monotonic() - started
+            time.sleep(settle)
+            owner = _name_owner(address, name)
+            monitor = subprocess.Popen(["dbus-monitor", "--address", address, "--profile"],
+                                       stdout=(logs / "monitor.out").open("w"),
+                                       stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # the monitor is attached
+            aws_before = aws.count
+            watched_from = time.monotonic()
+            windows = [measure_idle({"native": tray.pid}, window) for _ in range(rounds)]
+            watched = time.monotonic() - watched_from
+            monitor.terminate()
+            monitor.wait(10)
+            aws_idle = aws.count - aws_before
+            alive = tray.poll() is None
+        finally:
+            for process in (monitor, tray, panel):
+                if process is not None:
+                    stop(process)
+    if not alive:
+        result.problems.append("the native tray died during the idle window: "
+                               + (logs / "tray.out").read_text()[-300:])
+    messages = _messages_of(owner, (logs / "monitor.out").read_text())
+    per_minute = len(messages) / watched * 60
+    rss = median([w["native"].rss_kb for w in windows])
+    cpu = median([w["native"].cpu_per_minute for w in windows])
+    children = set().union(*(w["native"].children for w in windows))
+    result.add("native tray (wheel, plain venv): idle RSS", mib(rss),
+               f"{mib(floor_rss)} (minimal pystray gtk icon)", ratio(rss, floor_rss),
+               f"<= {NATIVE_TARGET_RSS_RATIO:g}x", rss / floor_rss <= NATIVE_TARGET_RSS_RATIO)
+    result.add("native tray: CPU per idle minute", f"{cpu:.3f} s", target=
+               f"< {NATIVE_TARGET_CPU_PER_MINUTE:g} s", met=cpu < NATIVE_TARGET_CPU_PER_MINUTE)
+    result.add("native tray: D-Bus messages per idle minute (item <-> panel)",
+               f"{per_minute:.1f}")
+    result.add("native tray: AWS requests and child processes while idle",
+               f"{aws_idle} / {len(children)}", target="0 / 0",
+               met=aws_idle == 0 and not children)
+    result.add("native tray: start-up to registered item (wheel)", f"{registered:.2f} s")
+    kinds: dict[str, int] = {}
+    for member in messages:
+        kinds[member] = kinds.get(member, 0) + 1
+    result.notes += [
+        f"native: {rounds} idle window(s) of {window:g} s, {settle:g} s after registering,"
+        f" same HOME shape as above; peak RSS (VmHWM)"
+        f" {mib(median([w['native'].hwm_kb for w in windows]))}, threads"
+        f" {windows[-1]['native'].threads}. Floor: the gtk row's minimal pystray icon.",
+        f"native D-Bus messages over {watched:.0f} s: {len(messages)} ("
+        + ", ".join(f"{member} {count}" for member, count in sorted(kinds.items()))
+        + "); signals from the item, and the panel's calls and their replies.",
+        "native start-up: spawn of the console script until the panel's watcher received"
+        " RegisterStatusNotifierItem (the app has drawn its icon and exported the item and"
+        " menu by then).",
+    ]
+
+
+def _wait_for(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _name_owner(address: str, name: str) -> str:
+    reply = subprocess.run(["dbus-send", "--bus=" + address, "--print-reply",
+                            "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus.GetNameOwner", f"string:{name}"],
+                           capture_output=True, text=True, timeout=10, check=True)
+    return reply.stdout.split('"')[1]
+
+
+def _messages_of(owner: str, profile: str) -> list[str]:
+    """dbus-monitor --profile lines (type, time, serial, sender, destination, [path,
+    interface,] member) sent by or to ``owner``; their member (replies: "reply")."""
+    found = []
+    for line in profile.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 5 or fields[0] not in ("sig", "mc", "mr", "err"):
+            continue
+        if owner in (fields[3], fields[4]):
+            found.append(fields[-1] if fields[0] in ("sig", "mc") else "reply")
+    return found

@@ -3,7 +3,9 @@
 - ``private_bus``: ``dbus-daemon --session`` of the test, stopped by PID;
 - ``Watcher``: ``tests/sni_watcher.py`` in a child process (start, stop, restart);
 - ``PanelClient``: a D-Bus connection that plays the panel: calls methods, reads
-  properties and records every signal it sees, from a background asyncio loop.
+  properties and records every signal it sees, from a background asyncio loop; it can also
+  serve ``org.freedesktop.Notifications`` (``NotificationServer``) with the capabilities a
+  test chooses, e.g. a server without action buttons.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_signal
 
 from tests.builders import REPO_ROOT
 from tests.desktop import wait_until
@@ -27,11 +30,33 @@ ITEM_INTERFACE = "org.kde.StatusNotifierItem"
 MENU_INTERFACE = "com.canonical.dbusmenu"
 
 
+BARE_SESSION_CONFIG = """<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 @contextmanager
-def private_bus(folder: Path) -> Iterator[str]:
-    """A private ``dbus-daemon --session``; yields its address."""
+def private_bus(folder: Path, activation: bool = True) -> Iterator[str]:
+    """A private ``dbus-daemon --session``; yields its address. ``activation=False``: a bus
+    that can start no service (no installed notification server either)."""
     folder.mkdir(parents=True, exist_ok=True)
-    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+    if activation:
+        config = ["--session"]
+    else:
+        (folder / "bare-session.conf").write_text(BARE_SESSION_CONFIG)
+        config = [f"--config-file={folder / 'bare-session.conf'}"]
+    daemon = subprocess.Popen(["dbus-daemon", *config, "--nofork", "--nopidfile",
                                "--print-address=1"], stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
     try:
@@ -85,10 +110,61 @@ class Watcher:
         return [line.split()[1] for line in self.log.read_text().splitlines()
                 if line.startswith("registered ")]
 
+    def registered_by(self) -> list[tuple[str, str]]:
+        """(what was registered, the unique name of who registered it)."""
+        return [tuple(line.split()[1:3]) for line in self.log.read_text().splitlines()
+                if line.startswith("registered ")]
+
     def stop(self) -> None:
         if self.process is not None:
             stop(self.process)
             self.process = None
+
+
+class NotificationServer(ServiceInterface):
+    """A notification server of the test's own: records each Notify, returns ids, and
+    emits ActionInvoked when the test "presses" a button."""
+
+    def __init__(self, capabilities: list[str]) -> None:
+        super().__init__("org.freedesktop.Notifications")
+        self.capabilities = capabilities
+        self.calls: list[dict] = []
+        self._next_id = 0
+
+    @dbus_method()
+    def GetCapabilities(self) -> "as":
+        return self.capabilities
+
+    @dbus_method()
+    def GetServerInformation(self) -> "ssss":
+        return ["test-server", "tests", "1", "1.2"]
+
+    @dbus_method()
+    def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s",
+               actions: "as", hints: "a{sv}", expire_timeout: "i") -> "u":
+        if replaces_id:
+            notification_id = replaces_id
+        else:
+            self._next_id += 1
+            notification_id = self._next_id
+        self.calls.append({"id": notification_id, "app_name": app_name,
+                           "replaces_id": replaces_id, "app_icon": app_icon,
+                           "summary": summary, "body": body, "actions": actions,
+                           "hints": {k: v.value for k, v in hints.items()},
+                           "expire_timeout": expire_timeout})
+        return notification_id
+
+    @dbus_method()
+    def CloseNotification(self, id: "u"):  # no "-> None": a string under PEP 563
+        self.NotificationClosed(id, 3)
+
+    @dbus_signal()
+    def ActionInvoked(self, id, action_key) -> "us":
+        return [id, action_key]
+
+    @dbus_signal()
+    def NotificationClosed(self, id, reason) -> "uu":
+        return [id, reason]
 
 
 class PanelClient:
@@ -147,6 +223,20 @@ class PanelClient:
     def owner(self, name: str) -> str:
         return self.ok("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                        "GetNameOwner", "s", [name])[0]
+
+    def serve_notifications(self, capabilities: list[str]) -> NotificationServer:
+        server = NotificationServer(capabilities)
+
+        async def export() -> None:
+            self.bus.export("/org/freedesktop/Notifications", server)
+            await self.bus.request_name("org.freedesktop.Notifications")
+
+        self._run(export())
+        return server
+
+    def in_loop(self, function, *args) -> None:
+        """Run ``function`` on the client's loop (signals are emitted from there)."""
+        self._loop.call_soon_threadsafe(function, *args)
 
     def close(self) -> None:
         with suppress(Exception):

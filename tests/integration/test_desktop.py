@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,30 @@ def test_without_a_tray_host_one_line_points_to_status_and_watch(home, tmp_path)
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert f"no system tray on display {bare.display}" in lines[0]
     assert "ecr-token-tray status" in lines[0] and "ecr-token-tray watch" in lines[0]
+
+
+def test_sigterm_stops_the_gtk_tray_cleanly_and_leaves_nothing_behind(home, desktop, tmp_path):
+    """What the installer sends on upgrade: exit 0, "tray stopped", no temp icon, no lock."""
+    home.app_config("[renew]\nautomatic = false\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    runtime = Path(home.env["XDG_RUNTIME_DIR"])
+    app = subprocess.Popen([sys.executable, "-m", "tray_app"], cwd=home.root,
+                           env=home.full_env(**desktop.env, PYSTRAY_BACKEND="gtk",
+                                             TMPDIR=str(temp)),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: icon_line(desktop), 30, "the icon to dock into trayer")
+        assert list(temp.iterdir())  # pystray's gtk backend keeps the icon in a temp file
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(30) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+    log = (home.root / ".local/state/ecr-token-tray/log/ecr-token-tray.log").read_text()
+    assert "SIGTERM received: stopping" in log and "tray stopped" in log
+    assert list(temp.iterdir()) == []
+    # ours is gone; GTK's own session folders (dconf, at-spi) belong to the desktop
+    assert "ecr-token-tray.lock" not in [p.name for p in runtime.iterdir()]
+    assert "Traceback" not in app.stdout.read()

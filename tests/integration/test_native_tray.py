@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import docker_auth, host
-from tests.desktop import wait_until
+from tests.desktop import missing_tools, running_desktop, wait_until
 from tray_app.tokens import decode_docker_auth
 
 pytest.importorskip("dbus_fast")
@@ -149,6 +149,8 @@ def test_the_item_registers_and_shows_icon_tooltip_and_status(home, session):
     session.start_app()
     assert session.wait_registered() == ITEM
     assert session.item_name in session.panel.names()
+    # the object path, from the connection that owns the item's well-known name
+    assert session.watcher.registered_by()[-1] == (ITEM, session.panel.owner(session.item_name))
     wait_until(lambda: "333333333333" in session.prop("ToolTip")[3], 30, "the tooltip")
 
     assert session.prop("Id") == "ecr-token-tray"
@@ -283,3 +285,112 @@ def test_a_stop_signal_ends_the_tray_cleanly(home, session, signal_number):
     assert sorted(p.name for p in runtime.iterdir()) == before  # the lock file is gone too
     assert list(session.tmp.iterdir()) == []
     assert "Traceback" not in session.output()
+
+
+# --------------------------------------------------------------------------------------
+# Notifications
+# --------------------------------------------------------------------------------------
+def _alert(server, summary: str) -> dict:
+    return wait_until(lambda: next((c for c in server.calls if c["summary"] == summary), None),
+                      60, f"the notification {summary!r}")
+
+
+def test_an_alert_with_buttons_runs_the_rows_refresh_and_then_replaces_its_bubble(
+        home, ecr_lab, session):
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)},
+                        LATER: {"auth": docker_auth(540)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    server = session.panel.serve_notifications(["body", "actions", "body-markup"])
+    session.watcher.start()
+    session.start_app()
+    alert = _alert(server, "ECR login 333333333333 us-west-2 expired")
+    assert alert["app_name"] == "ecr-token-tray" and alert["replaces_id"] == 0
+    assert alert["hints"]["urgency"] == 2  # critical: it has expired
+    width, height, stride, alpha, bits, channels, pixels = alert["hints"]["image-data"]
+    assert (width, height, stride, alpha, bits, channels) == (64, 64, 256, True, 8, 4)
+    assert len(pixels) == 64 * 64 * 4
+    assert alert["actions"] == ["default", "Log in again", "login", "Log in again"]
+    # the action first, then the details (short: mako cuts long bodies)
+    assert alert["body"] == "Press Log in again to renew.\n333333333333 us-west-2 expired"
+
+    session.panel.in_loop(server.ActionInvoked, alert["id"], "login")  # the user presses it
+    wait_until(lambda: password_in(home, EXPIRED) in ecr_lab.issuer.passwords, 90,
+               "the refresh the button runs")
+    done = _alert(server, "ECR logins refreshed")
+    assert done["replaces_id"] == alert["id"]  # the same bubble, now saying it is done
+    assert done["hints"]["urgency"] == 1 and done["actions"] == []
+    assert "333333333333 us-west-2" in done["body"]
+
+
+def test_a_server_without_buttons_gets_what_to_click_in_the_menu(home, session):
+    from tests.stand_ins.registry import EcrLab
+
+    EcrLab.credentials_file(home.root)  # the profile has keys: a click would renew it
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    server = session.panel.serve_notifications(["body"])
+    session.watcher.start()
+    session.start_app()
+    alert = _alert(server, "ECR login 333333333333 us-west-2 expired")
+    assert alert["actions"] == []
+    assert alert["body"] == ("To renew: click it in the tray menu to log in again\n"
+                             "333333333333 us-west-2 expired")
+
+
+@pytest.mark.desktop
+@pytest.mark.skipif(bool(missing_tools()), reason="needs Xvfb and dunst")
+def test_dunst_shows_the_buttons_and_its_default_action_runs_the_refresh(home, ecr_lab,
+                                                                         tmp_path):
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    with running_desktop(tmp_path / "desktop", with_tray=False) as desktop:
+        watcher = Watcher(desktop.bus_address, tmp_path).start()
+        panel = PanelClient(desktop.bus_address)
+        try:
+            (capabilities,) = panel.ok("org.freedesktop.Notifications",
+                                       "/org/freedesktop/Notifications",
+                                       "org.freedesktop.Notifications", "GetCapabilities")
+            assert "actions" in capabilities  # dunst 1.9 offers buttons
+            app = subprocess.Popen([sys.executable, "-m", "tray_app"], cwd=home.root,
+                                   env=home.full_env(**desktop.env, WAYLAND_DISPLAY=""),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                call = wait_until(lambda: [c for c in desktop.notify_calls()
+                                           if "ECR login 333333333333 us-west-2 expired" in c],
+                                  60, "the alert on dunst")[0]
+                assert call[0] == "ecr-token-tray"
+                start = call.index("default")
+                assert call[start:start + 4] == ["default", "Log in again", "login",
+                                                 "Log in again"]
+                monitor = desktop.notify_log.read_text()
+                assert 'string "urgency"\n         variant             byte 2' in monitor
+                desktop.run("dunstctl", "action", "0")  # what a click on the bubble does
+                wait_until(lambda: password_in(home, EXPIRED) in ecr_lab.issuer.passwords,
+                           90, "the refresh dunst's action runs")
+            finally:
+                assert stop(app) == 0
+        finally:
+            panel.close()
+            watcher.stop()
+
+
+def test_the_tray_ends_with_its_desktop_session(home, tmp_path):
+    """The session bus closing (logout) ends the tray with 0, like Quit."""
+    daemon = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
+                               "--print-address=1"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    address = daemon.stdout.readline().strip()
+    session = Session(home, tmp_path, address)
+    try:
+        session.watcher.start()
+        session.start_app()
+        session.wait_registered()
+        session.panel.close()
+        session.watcher.stop()
+        stop(daemon)
+        assert session.app.wait(30) == 0
+        assert "the session bus closed: stopping" in session.log()
+        assert "tray stopped" in session.log()
+    finally:
+        session.close()
+        stop(daemon)

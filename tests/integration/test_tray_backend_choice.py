@@ -29,12 +29,16 @@ pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
 TYPELIBS = Path("/usr/lib/x86_64-linux-gnu/girepository-1.0")
 
 
-def doctor_tray(home, env: dict[str, str], prefix: list[str] | None = None) -> dict:
+def doctor_checks(home, env: dict[str, str], prefix: list[str] | None = None) -> dict:
     result = subprocess.run([*(prefix or []), sys.executable, "-m", "tray_app", "doctor",
                              "--json"], env=home.full_env(**env), cwd=home.root,
                             capture_output=True, text=True, timeout=120, check=False)
     assert "Traceback" not in result.stderr, result.stderr
-    return next(c for c in json.loads(result.stdout) if c["name"] == "tray")
+    return {check["name"]: check for check in json.loads(result.stdout)}
+
+
+def doctor_tray(home, env: dict[str, str], prefix: list[str] | None = None) -> dict:
+    return doctor_checks(home, env, prefix)["tray"]
 
 
 def tray_log(home) -> str:
@@ -66,14 +70,18 @@ def tray_refuses(home, env: dict[str, str], prefix: list[str] | None = None) -> 
 
 
 def test_a_status_notifier_watcher_means_the_native_tray(home, tmp_path):
-    with private_bus(tmp_path / "bus") as address:
+    with private_bus(tmp_path / "bus", activation=False) as address:
         watcher = Watcher(address, tmp_path).start()
         try:
             env = {"DBUS_SESSION_BUS_ADDRESS": address, "WAYLAND_DISPLAY": "wayland-test",
                    "DISPLAY": "", "PYSTRAY_BACKEND": ""}
-            check = doctor_tray(home, env)
+            checks = doctor_checks(home, env)
+            check = checks["tray"]
             assert (check["level"], check["backend"]) == ("pass", "native")
             assert check["detail"].startswith("native StatusNotifierItem over D-Bus")
+            # this bus has no notification server and can start none: doctor says so
+            assert checks["notifications"]["level"] == "warn"
+            assert checks["notifications"]["detail"].startswith("no notification server")
             tray_starts_with(home, env, "native")
         finally:
             watcher.stop()

@@ -94,3 +94,19 @@ def test_open_log_without_an_app_to_open_it_says_where_the_file_is(home, monkeyp
     assert title == "Cannot open ecr-token-tray.log" and not urgent
     assert body.splitlines()[0] == f"Open it yourself: {log_file(paths.log_dir)}"
     assert "xdg-open" in body
+
+
+def test_any_credential_source_a_profile_names_counts(home, monkeypatch):
+    from tray_app.renew.credentials import credentials_problem
+
+    _no_credentials_anywhere(monkeypatch)
+    assert credentials_problem("dev").startswith("no AWS credentials for profile dev: run")
+    for setting in ("role_arn = arn:aws:iam::222222222222:role/x\nsource_profile = base",
+                    "credential_process = /usr/local/bin/get-creds",
+                    "sso_session = corp", "credential_source = Environment"):
+        home.aws_config(f"[profile dev]\nregion = eu-central-1\n{setting}\n")
+        assert credentials_problem("dev") is None, setting
+    home.aws_config("[profile dev]\nregion = eu-central-1\n")
+    assert credentials_problem("dev") is not None
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds")
+    assert credentials_problem("dev") is None  # the environment may serve any profile

@@ -343,6 +343,7 @@ def check_kubernetes(paths: Paths) -> list[Check]:
 @dataclass(frozen=True)
 class TrayCheck(Check):
     backend: str | None = None
+    notification_server: bool | None = None  # on the session bus (None: not asked)
 
 
 def tray_facts(paths: Paths | None = None):
@@ -377,7 +378,9 @@ def check_tray_backend(paths: Paths | None = None) -> TrayCheck:
     """The same decision the tray makes (``tray_app.ui.backend.decide``)."""
     from tray_app.ui.backend import NATIVE, XORG, decide
 
-    choice = decide(tray_facts(paths))
+    facts = tray_facts(paths)
+    choice = decide(facts)
+    server = facts.notification_server
     if choice.backend is None:
         if (choice.problem or "").startswith("no graphical session"):
             return TrayCheck(WARN, "tray", choice.problem, choice.fix or "")
@@ -386,8 +389,10 @@ def check_tray_backend(paths: Paths | None = None) -> TrayCheck:
         return TrayCheck(WARN, "tray", choice.detail, _menu_fix(), backend=XORG)
     if choice.backend == NATIVE and "no StatusNotifierWatcher yet" in choice.detail:
         return TrayCheck(WARN, "tray", choice.detail, "add a tray to your panel (GNOME: the"
-                         " AppIndicator extension; sway: waybar's tray module)", backend=NATIVE)
-    return TrayCheck(PASS, "tray", choice.detail, backend=choice.backend)
+                         " AppIndicator extension; sway: waybar's tray module)", backend=NATIVE,
+                         notification_server=server)
+    return TrayCheck(PASS, "tray", choice.detail, backend=choice.backend,
+                     notification_server=server)
 
 
 def _menu_fix() -> str:
@@ -415,6 +420,11 @@ def check_notifications(tray: TrayCheck) -> Check:
     has_dbus_python = importlib.util.find_spec("dbus") is not None
     notify_send = shutil.which("notify-send")
     if tray.backend == "native":
+        if tray.notification_server is False:
+            return Check(WARN, "notifications", "no notification server on the session bus"
+                         " (nothing owns or can start org.freedesktop.Notifications): alerts"
+                         " show only in the tray", "start one (mako, dunst, or your desktop's"
+                         " own), then restart the tray")
         return Check(PASS, "notifications", "org.freedesktop.Notifications over D-Bus"
                      " (dbus-fast): urgency, app icon, and action buttons where the"
                      " notification server offers them")

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 NATIVE, GTK, APPINDICATOR, XORG = "native", "gtk", "appindicator", "xorg"
 PYSTRAY_CHOICES = (GTK, APPINDICATOR, XORG)
 WATCHER = "org.kde.StatusNotifierWatcher"
+NOTIFICATIONS = "org.freedesktop.Notifications"
 BUS_TIMEOUT = 3.0
 
 GNOME_HINT = ("GNOME: `gnome-extensions enable ubuntu-appindicators@ubuntu.com` (Ubuntu) or"
@@ -55,6 +56,7 @@ class Facts:
     forced: str | None = None  # a backend the user forced
     forced_by: str | None = None  # "PYSTRAY_BACKEND" or the config file
     menu_fix: str = "install PyGObject (python3-gi gir1.2-gtk-3.0)"  # fits this install
+    notification_server: bool | None = None  # org.freedesktop.Notifications owned/activatable
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,15 @@ def gather_facts(config_choice: str | None = None, probe_gtk: bool | None = None
         return Facts(sys.platform, forced=forced, forced_by=forced_by)
     x_display = os.environ.get("DISPLAY") or None
     wayland = os.environ.get("WAYLAND_DISPLAY") or None
-    has_dbus_fast, bus, watcher = watcher_on_session_bus()
     xembed = xembed_tray_present() if x_display else None
+    # With an XEmbed tray the gtk backend may win: ask D-Bus from a child then, so the gtk
+    # tray does not carry dbus-fast and asyncio in its memory for nothing.
+    in_child = bool(xembed) and "dbus_fast" not in sys.modules \
+        and not getattr(sys, "frozen", False)
+    has_dbus_fast, bus, watcher, notifications = (
+        watcher_in_child() if in_child else watcher_on_session_bus())
     facts = Facts("linux", x_display, wayland, bus, watcher, has_dbus_fast, xembed,
-                  forced=forced, forced_by=forced_by)
+                  forced=forced, forced_by=forced_by, notification_server=notifications)
     needs_gtk = probe_gtk if probe_gtk is not None else (
         forced in (GTK, APPINDICATOR) or (not forced and not (watcher and has_dbus_fast)
                                           and bool(xembed)))
@@ -170,38 +177,60 @@ def gather_facts(config_choice: str | None = None, probe_gtk: bool | None = None
     return facts
 
 
-def watcher_on_session_bus() -> tuple[bool, bool, bool | None]:
-    """(dbus-fast importable, session bus reachable, watcher present or None)."""
+def watcher_on_session_bus() -> tuple[bool, bool, bool | None, bool | None]:
+    """(dbus-fast importable, session bus reachable, watcher present, notification server
+    present or activatable); None: could not ask."""
     try:
         import asyncio
 
         from dbus_fast import BusType, Message, MessageType
         from dbus_fast.aio import MessageBus
     except ImportError:
-        return False, False, None
+        return False, False, None, None
 
-    async def ask() -> tuple[bool, bool | None]:
+    async def ask() -> tuple[bool | None, bool | None]:
         bus = await MessageBus(bus_type=BusType.SESSION).connect()
-        try:
+
+        async def call(member: str, body: list) -> list | None:
             reply = await bus.call(Message(
                 destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus", member="NameHasOwner", signature="s",
-                body=[WATCHER]))
+                interface="org.freedesktop.DBus", member=member,
+                signature="s" if body else "", body=body))
+            return reply.body if reply.message_type == MessageType.METHOD_RETURN else None
+
+        try:
+            watcher = await call("NameHasOwner", [WATCHER])
+            owned = await call("NameHasOwner", [NOTIFICATIONS])
+            activatable = await call("ListActivatableNames", [])
         finally:
             bus.disconnect()
-        if reply.message_type != MessageType.METHOD_RETURN:
-            return True, None
-        return True, bool(reply.body[0])
+        notifications = None if owned is None else bool(
+            owned[0] or (activatable and NOTIFICATIONS in activatable[0]))
+        return (None if watcher is None else bool(watcher[0])), notifications
 
-    async def ask_in_time() -> tuple[bool, bool | None]:
+    async def ask_in_time() -> tuple[bool | None, bool | None]:
         return await asyncio.wait_for(ask(), BUS_TIMEOUT)
 
     try:
-        reachable, watcher = asyncio.run(ask_in_time())
+        watcher, notifications = asyncio.run(ask_in_time())
     except Exception as error:  # no bus address, refused, timed out
         log.debug("session bus not reachable: %s", error)
-        return True, False, None
-    return True, reachable, watcher
+        return True, False, None, None
+    return True, True, watcher, notifications
+
+
+def watcher_in_child() -> tuple[bool, bool, bool | None]:
+    import subprocess
+
+    code = ("import json; from tray_app.ui.backend import watcher_on_session_bus as w;"
+            " print(json.dumps(w()))")
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                timeout=BUS_TIMEOUT + 10, stdin=subprocess.DEVNULL)
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        return bool(found[0]), bool(found[1]), found[2], found[3]
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        return watcher_on_session_bus()
 
 
 def xembed_tray_present() -> bool | None:

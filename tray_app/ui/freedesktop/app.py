@@ -98,7 +98,13 @@ class NativeTray:
             self._apply(self.loop.view())
             await self.register()
             scheduler.start()
-            await self._stop.wait()
+            lost = asyncio.ensure_future(bus.wait_for_disconnect())
+            stop = asyncio.ensure_future(self._stop.wait())
+            done, _ = await asyncio.wait({lost, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if lost in done:  # the session bus went away: the desktop session has ended
+                log.info("the session bus closed: stopping")
+            for task in (lost, stop):
+                task.cancel()
         finally:
             self.loop.stop()
             if scheduler.is_alive():
