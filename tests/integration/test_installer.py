@@ -332,7 +332,7 @@ def test_without_a_desktop_session_only_the_command_line_is_installed(lived_in_h
     assert installed.returncode == 0, installed.stdout + installed.stderr
     out = installed.stdout
     assert "no desktop session found: installed the command line only" in out
-    for command in ("ecr-token-tray status", "ecr-token-tray watch"):
+    for command in ("ecr-token-tray status", "ecr-token-tray watch", "ecr-token-tray prompt"):
         assert f"  {command} " in out
     assert f"  {REGISTRY.split('.')[0]} eu-central-1" in out  # it ran `status` once
     # ~/.local/bin is not on this PATH: the exact line for bash, and where it goes.
