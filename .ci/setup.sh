@@ -18,11 +18,12 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
-  zsh fish strace                                         # the prompt snippets run in real shells; strace proves they start no process
+  zsh fish strace                                         # the prompt snippets and the installer's PATH line run in real shells; strace proves they start no process
   # tests/desktops: a real StatusNotifierItem desktop (sway + waybar + mako, grim screenshots,
   # a virtual pointer built with wayland-scanner + gcc) and GNOME Shell 43 + AppIndicator
   sway waybar grim mako-notifier jq fonts-dejavu-core libwayland-dev libwayland-bin
-  dbus-daemon dbus-bin systemd util-linux tesseract-ocr tesseract-ocr-eng
+  dbus-daemon dbus-bin systemd util-linux               # systemd: also systemd-analyze verifies the autostart unit
+  tesseract-ocr tesseract-ocr-eng
   gnome-shell gnome-shell-extension-appindicator gjs libglib2.0-bin dconf-service
   dconf-gsettings-backend
 )

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tray_app import APP_NAME
@@ -61,13 +61,16 @@ class AutostartStatus:
     entry: str                       # the file or registry value that holds the entry
     command: tuple[str, ...] = ()     # what the entry starts, when it could be read
     problem: str = ""                 # why an existing entry will not work
+    session: str = ""                 # whether it fires in this session, when worth saying
 
     def describe(self) -> str:
         if self.problem:
-            return f"autostart broken: {self.entry}: {self.problem}"
-        if self.enabled:
-            return f"autostart enabled: {self.entry} starts {_shown(self.command)}"
-        return f"autostart disabled: {self.entry} does not exist"
+            first = f"autostart broken: {self.entry}: {self.problem}"
+        elif self.enabled:
+            first = f"autostart enabled: {self.entry} starts {_shown(self.command)}"
+        else:
+            first = f"autostart disabled: {self.entry} does not exist"
+        return f"{first}\n{self.session}" if self.session else first
 
 
 # -- the program to start ----------------------------------------------------------------
@@ -442,12 +445,105 @@ def _split_windows_command(value: str) -> list[str]:
     return [program, *rest.split()]
 
 
+class _LinuxSession:
+    """XDG autostart, except on compositors that ignore it (sway, Hyprland, i3): there a
+    systemd user unit when graphical-session.target is in use, else the config line to add
+    (tray_app.autostart_wm)."""
+
+    @staticmethod
+    def status() -> AutostartStatus:
+        from tray_app import autostart_wm as wm
+
+        compositor = wm.session_compositor()
+        unit = wm.unit_path()
+        if wm.wants_link().is_symlink() and unit.is_file():
+            command = wm.unit_command(unit.read_text(encoding="utf-8", errors="replace"))
+            active = wm.session_target_active()
+            session = {True: f"in this session: yes ({wm.SESSION_TARGET} is active; systemd"
+                             " user unit)",
+                       False: f"in this session: no ({wm.SESSION_TARGET} is not active here;"
+                              " it starts in sessions that use it)",
+                       None: "in this session: cannot tell (no systemd user manager to ask)"}
+            return AutostartStatus(True, str(unit), command, _program_problem(command),
+                                   session[active])
+        xdg = _Xdg.status()
+        if xdg.enabled and compositor is not None:
+            return replace(xdg, problem=f"{compositor.name} does not run XDG autostart entries"
+                           f" - run `{APP_NAME} autostart enable` in your {compositor.name}"
+                           " session")
+        if xdg.enabled or compositor is None:
+            return xdg
+        line = wm.configured_line(compositor)
+        config = str(compositor.config_path())
+        if line:
+            return AutostartStatus(True, config, (line,), session=f"in this session: yes"
+                                   f" ({compositor.name} runs its config's exec lines)")
+        return AutostartStatus(False, config, session=f"{compositor.name} does not run XDG"
+                               f" autostart entries: `{APP_NAME} autostart enable` sets it up")
+
+    @staticmethod
+    def enable(command: LaunchCommand) -> str:
+        from tray_app import autostart_wm as wm
+
+        compositor = wm.session_compositor()
+        if compositor is None:
+            return _Xdg.enable(command)
+        if wm.session_target_active():
+            unit, link = wm.unit_path(), wm.wants_link()
+            try:
+                text = wm.systemd_unit(command.argv)
+            except ValueError as error:
+                raise AutostartError(f"cannot start {command.program} at login: {error}",
+                                     "install the app under a plain folder name") from None
+            _write_entry(unit, text.encode())
+            _link(link, Path("..") / unit.name)
+            wm.reload_user_manager()
+            return (f"autostart enabled: {unit} (systemd user unit, starts with"
+                    f" {wm.SESSION_TARGET}) starts {_shown(command.argv)}")
+        config, line = compositor.config_path(), compositor.line(command.argv)
+        if wm.configured_line(compositor):
+            return f"autostart already set up: {config} starts the tray"
+        raise AutostartError(
+            f"{compositor.name} does not run XDG autostart entries and this session does not"
+            f" use {wm.SESSION_TARGET}", f"add this line to {config}: {line}")
+
+    @staticmethod
+    def disable() -> str:
+        from tray_app import autostart_wm as wm
+
+        done = []
+        removed_link = _remove_entry(wm.wants_link()) if wm.wants_link().is_symlink() else False
+        if _remove_entry(wm.unit_path()) or removed_link:
+            wm.reload_user_manager()
+            done.append(f"autostart disabled: removed {wm.unit_path()}")
+        xdg = _Xdg.disable()
+        if not done or xdg.startswith("autostart disabled"):
+            done.append(xdg)
+        compositor = wm.session_compositor()
+        line = wm.configured_line(compositor) if compositor else None
+        if compositor and line:
+            done.append(f"{compositor.config_path()} still starts the tray: remove this line"
+                        f" yourself: {line}")
+        return "\n".join(done)
+
+
+def _link(link: Path, target: Path) -> None:
+    try:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+    except OSError as error:
+        raise AutostartError(f"{link}: cannot write the login entry ({error.strerror})",
+                             f"check that you own {link.parent}") from None
+
+
 def _backend():
     if sys.platform == "win32":
         return _WindowsRun
     if sys.platform == "darwin":
         return _Launchd
-    return _Xdg
+    return _LinuxSession
 
 
 def _shown(argv: Sequence[str]) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tray_app import APP_NAME
 
-# What the tray's menu needs from the system on Debian/Ubuntu (pip cannot install GTK).
-GTK_APT_PACKAGES = "python3-gi gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1"
+# What the XEmbed tray (pystray gtk) needs from Debian/Ubuntu (pip cannot install GTK).
+GTK_APT_PACKAGES = "python3-gi gir1.2-gtk-3.0"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

@@ -1,9 +1,12 @@
 """The Linux installer end to end in a temporary HOME: install, upgrade, run, uninstall.
 
-System packages are already installed on this machine (.ci/setup.sh), so the installer runs
-with --no-system-packages; --no-start because there is no desktop session here. Everything
-else is real: /usr/bin/python3, a venv that sees the system PyGObject, pip installing the
-app from this checkout, the installed program answering `status --json`.
+System packages are already installed on this machine (.ci/setup.sh), so most runs pass
+--no-system-packages. Everything else is real: /usr/bin/python3, a venv that sees the
+system PyGObject, pip installing the app from a copy of this checkout, the installed program
+answering `status --json`, a real X desktop (Xvfb, trayer, a session D-Bus) for the tray,
+real bash, zsh and fish for PATH. Stood in: an interpreter older than 3.11 when the machine
+has none (tests/stand_ins/old_python.py), and a machine without python3-gi (a copy of the
+dpkg database without it, read by the real dpkg-query through DPKG_ADMINDIR).
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.builders import REPO_ROOT, docker_auth, host, in_
+from tests.builders import REPO_ROOT, FakeHome, docker_auth, host, in_
+from tests.stand_ins.old_python import old_python
 
 INSTALLER = REPO_ROOT / "installer" / "linux" / "install.sh"
 PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
@@ -64,7 +70,8 @@ def lived_in_home(home, pip_cache):
     return home
 
 
-def run_installer(home, *args: str, **desktop: str) -> subprocess.CompletedProcess:
+def run_installer(home, *args: str, script: Path = INSTALLER,
+                  **desktop: str) -> subprocess.CompletedProcess:
     env = home.full_env()
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "VIRTUAL_ENV", "PYTHONPATH",
                  "DBUS_SESSION_BUS_ADDRESS"):
@@ -74,8 +81,26 @@ def run_installer(home, *args: str, **desktop: str) -> subprocess.CompletedProce
     # create ~/.rustup in this fake HOME (a real user with rustup already has one).
     env["PATH"] = os.pathsep.join(part for part in env["PATH"].split(os.pathsep)
                                   if "/.cargo/" not in part + "/")
-    return subprocess.run(["bash", str(INSTALLER), *args], env=env, capture_output=True,
+    env = {name: value for name, value in env.items() if value != ""}  # "" = unset
+    return subprocess.run([str(script), *args], env=env, capture_output=True,
                           text=True, timeout=600, cwd=home.root)
+
+
+def a_clone(root: Path) -> Path:
+    """A copy of the files a clone gives the installer (deleted later, as users do)."""
+    clone = root / "ecr-token-tray-clone"
+    clone.mkdir()
+    for name in ("pyproject.toml", "DESCRIPTION.md", "LICENSE"):
+        shutil.copy2(REPO_ROOT / name, clone / name)
+    for name in ("installer", "tray_app", "assets"):
+        shutil.copytree(REPO_ROOT / name, clone / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return clone
+
+
+def printed_uninstall_command(output: str, home) -> Path:
+    (line,) = [line for line in output.splitlines() if line.startswith("uninstall with: ")]
+    return Path(line.removeprefix("uninstall with: ").replace("~", str(home.root), 1))
 
 
 def run_program(program: Path, *args: str, home) -> subprocess.CompletedProcess:
@@ -83,14 +108,18 @@ def run_program(program: Path, *args: str, home) -> subprocess.CompletedProcess:
                           text=True, timeout=120, cwd=home.root)
 
 
-def test_install_upgrade_and_uninstall_leave_nothing_behind(lived_in_home):
+def test_install_upgrade_and_uninstall_leave_nothing_behind(lived_in_home, tmp_path):
     home = lived_in_home
     before = tree(home.root)
     data = home.root / ".local" / "share"
     venv = data / "ecr-token-tray" / "venv"
     program = home.root / ".local" / "bin" / "ecr-token-tray"
+    clone = a_clone(tmp_path)
+    script = clone / "installer" / "linux" / "install.sh"
 
-    installed = run_installer(home, "--no-system-packages", "--no-start")
+    # --desktop: the full desktop install although this shell has no desktop session.
+    installed = run_installer(home, "--no-system-packages", "--no-start", "--desktop",
+                              script=script)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert "installed ecr-token-tray 0.1.0" in installed.stdout
     assert installed.stderr == ""  # no pip noise about the system's awscli
@@ -133,18 +162,40 @@ def test_install_upgrade_and_uninstall_leave_nothing_behind(lived_in_home):
 
     # Re-running upgrades in place: same layout, nothing left from the previous venv.
     installed_tree = tree(home.root)
-    upgraded = run_installer(home, "--no-system-packages", "--no-start")
+    upgraded = run_installer(home, "--no-system-packages", "--no-start", script=script)
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert "command line only" not in upgraded.stdout  # an upgrade keeps the desktop parts
     assert not (venv.parent / "venv.previous").exists()
     outside_venv = {p for p in tree(home.root) if not p.startswith(".local/share/ecr-token-tray/")}
     assert outside_venv == {p for p in installed_tree
                             if not p.startswith(".local/share/ecr-token-tray/")}
     assert run_program(program, "--version", home=home).returncode == 0
 
-    removed = run_installer(home, "--uninstall")
+    # The clone goes away; the command the installer printed still uninstalls.
+    uninstaller = printed_uninstall_command(upgraded.stdout, home)
+    assert uninstaller == data / "ecr-token-tray" / "uninstall.sh"
+    shutil.rmtree(clone)
+    doctor = run_program(program, "doctor", home=home)
+    assert f"uninstall: {uninstaller}" in doctor.stdout
+    removed = run_installer(home, script=uninstaller)
     assert removed.returncode == 0, removed.stdout + removed.stderr
-    assert f"kept: your settings in {home.root}/.config/ecr-token-tray" in removed.stdout
-    assert tree(home.root) == before  # Docker, AWS, app config intact; nothing added is left
+    assert removed.stdout.splitlines()[0] == (
+        f"removed ecr-token-tray: {venv.parent} (the venv), start at login"
+        f" ({home.root}/.config/autostart/ecr-token-tray.desktop), the menu entry, the icons,"
+        f" {program}")
+    # It names what it keeps, which exists: the settings, and the state `status` wrote.
+    assert (f"kept: {home.root}/.config/ecr-token-tray {home.root}/.local/state/ecr-token-tray"
+            " (your settings, state and log;") in removed.stdout
+    assert_only_kept_state_is_left(home, before)
+
+
+def assert_only_kept_state_is_left(home, before: dict[str, str]) -> None:
+    """HOME as before the install (Docker, AWS, app config intact), apart from the app's
+    state folder, which the uninstaller names as kept."""
+    after = tree(home.root)
+    assert {path: entry for path, entry in after.items() if path in before} == before
+    assert {path for path in set(after) - set(before)
+            if not path.startswith(".local/state")} == set()
 
 
 def test_uninstall_without_an_install_changes_nothing(lived_in_home):
@@ -199,8 +250,8 @@ def desktop_session(tmp_path) -> Iterator[dict[str, str]]:
     try:
         with os.fdopen(read_end) as display_pipe:
             display = f":{display_pipe.readline().strip()}"
-        # The bus starts services it activates (the notification server) with its own
-        # environment: give it the display, as a login session does.
+        # The bus knows the display, as a login session's does: services it starts on
+        # demand (dunst for org.freedesktop.Notifications) then find it.
         bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
                                 f"--address=unix:path={tmp_path / 'bus'}"],
                                env={**os.environ, "DISPLAY": display},
@@ -270,3 +321,253 @@ def test_in_a_desktop_session_the_tray_starts_and_uninstall_stops_it(lived_in_ho
     kept = (".local/state", "run/")
     assert {path for path in left if not path.startswith(kept)} == set(), left
     assert all(tree(home.root)[path] == entry for path, entry in before.items())
+
+
+# -- a machine without a desktop ------------------------------------------------------------
+
+def test_without_a_desktop_session_only_the_command_line_is_installed(lived_in_home):
+    home = lived_in_home
+    before = tree(home.root)
+    installed = run_installer(home, "--no-system-packages", SHELL="/bin/bash")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    out = installed.stdout
+    assert "no desktop session found: installed the command line only" in out
+    for command in ("ecr-token-tray status", "ecr-token-tray watch", "ecr-token-tray prompt"):
+        assert f"  {command} " in out
+    assert f"  {REGISTRY.split('.')[0]} eu-central-1" in out  # it ran `status` once
+    # ~/.local/bin is not on this PATH: the exact line for bash, and where it goes.
+    assert "Add this line to ~/.bashrc, then open a" in out
+    assert '  export PATH="$HOME/.local/bin:$PATH"' in out
+    assert "tray started" not in out
+    added = {path for path in set(tree(home.root)) - set(before)
+             if not path.startswith(".local/share/ecr-token-tray/")}
+    assert not [path for path in added if "applications" in path or "icons" in path
+                or "autostart" in path or "systemd" in path], added
+    program = home.root / ".local" / "bin" / "ecr-token-tray"
+    assert run_program(program, "status", "--json", home=home).returncode == 0
+
+    removed = run_installer(home, script=printed_uninstall_command(out, home))
+    assert removed.returncode == 0, removed.stderr
+    assert "menu entry" not in removed.stdout and "start at login" not in removed.stdout
+    assert_only_kept_state_is_left(home, before)
+
+
+# -- refusals: one clear line, nothing changed ----------------------------------------------
+
+def test_python_older_than_3_11_is_refused_before_anything_changes(lived_in_home, tmp_path):
+    before = tree(lived_in_home.root)
+    python = old_python(tmp_path / "old-python")
+    result = run_installer(lived_in_home, "--desktop", ECR_TOKEN_TRAY_PYTHON=str(python))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"ecr-token-tray installer: {python} is Python 3.10.12; ecr-token-tray needs 3.11 or"
+        " newer: install a newer Python, then re-run with"
+        " ECR_TOKEN_TRAY_PYTHON=/path/to/python3.11 (nothing was changed)\n")
+    assert tree(lived_in_home.root) == before
+
+
+def test_a_real_python_3_10_is_refused_too(lived_in_home):
+    found = real_pythons("3.10")
+    if not found:
+        pytest.skip("no real Python 3.10 on this machine (the stand-in test covers CI)")
+    before = tree(lived_in_home.root)
+    result = run_installer(lived_in_home, ECR_TOKEN_TRAY_PYTHON=str(found[0]))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"ecr-token-tray installer: {found[0]} is Python 3.10.")
+    assert tree(lived_in_home.root) == before
+
+
+def real_pythons(version: str) -> list[Path]:
+    """Real interpreters of this version on this machine: pyenv's, /usr/local's, /usr/bin's."""
+    user_home = Path(pwd.getpwuid(os.getuid()).pw_dir)  # HOME is the fake one here
+    found = sorted(user_home.glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    return found + [path for path in (Path(f"/usr/local/bin/python{version}"),
+                                      Path(f"/usr/bin/python{version}")) if path.exists()]
+
+
+@pytest.fixture
+def unprivileged_home(tmp_path) -> Iterator[FakeHome]:
+    """A HOME owned by `nobody`, in a folder that user can reach (pytest's tmp is 0700)."""
+    root = Path(tempfile.mkdtemp(prefix="installer-nobody-"))
+    try:
+        root.chmod(0o755)
+        home = FakeHome.create(root / "home")
+        home.docker_config({REGISTRY: {"auth": docker_auth(300)}})
+        for path in [home.root, *home.root.rglob("*")]:
+            os.chown(path, 65534, 65534, follow_symlinks=False)
+        yield home
+    finally:
+        shutil.rmtree(root)
+
+
+def dpkg_database_without(package: str, directory: Path) -> Path:
+    """A copy of this machine's dpkg database in which `package` is not installed."""
+    directory.mkdir()
+    (directory / "updates").mkdir()
+    (directory / "info").mkdir()
+    stanzas = Path("/var/lib/dpkg/status").read_text().split("\n\n")
+    kept = [s for s in stanzas if not s.startswith(f"Package: {package}\n")]
+    assert len(kept) == len(stanzas) - 1, f"{package} is not installed here: run .ci/setup.sh"
+    (directory / "status").write_text("\n\n".join(kept))
+    directory.chmod(0o755)
+    for path in directory.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return directory
+
+
+def path_without(tool: str, directory: Path) -> str:
+    """A PATH holding every program of /usr/bin and /bin except `tool`."""
+    directory.mkdir()
+    for folder in (Path("/usr/bin"), Path("/bin")):
+        for program in folder.iterdir():
+            if program.name != tool and not (directory / program.name).exists():
+                (directory / program.name).symlink_to(program)
+    directory.chmod(0o755)
+    return str(directory)
+
+
+def test_without_sudo_a_non_root_user_gets_one_line_and_nothing_changes(unprivileged_home):
+    if not shutil.which("setpriv") or not shutil.which("dpkg-query"):
+        pytest.skip("needs setpriv and dpkg-query (Debian)")
+    home = unprivileged_home
+    before = tree(home.root)
+    admin = dpkg_database_without("python3-gi", home.root.parent / "dpkg")
+    env = {**home.full_env(), "DPKG_ADMINDIR": str(admin),
+           "PATH": path_without("sudo", home.root.parent / "bin")}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
+        env.pop(name, None)
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+         "bash", str(INSTALLER), "--with-gtk"],
+        env=env, capture_output=True, text=True, timeout=300, cwd=home.root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        "ecr-token-tray installer: python3-gi must be installed (apt) but you are not root"
+        " and there is no sudo: ask an administrator to run `apt install python3-gi`, then"
+        " re-run with --no-system-packages (nothing was changed)\n")
+    assert tree(home.root) == before
+
+
+def test_another_python_gets_a_true_note_about_the_system_pygobject(lived_in_home, tmp_path):
+    """ECR_TOKEN_TRAY_PYTHON that is not Debian's python3 cannot see python3-gi: say so,
+    and do not send the user to apt or to drop --no-system-packages."""
+    others = [python for version in ("3.13", "3.12", "3.11") for python in real_pythons(version)
+              if not str(python).startswith("/usr/bin/")]
+    if not others:
+        pytest.skip("no Python 3.11+ besides /usr/bin's on this machine (pyenv, /usr/local)")
+    python = others[0]
+    result = run_installer(lived_in_home, "--desktop", "--with-gtk", "--no-start",
+                           ECR_TOKEN_TRAY_PYTHON=str(python))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "installing system packages" not in result.stdout
+    assert (f"note: {python} is not the system Python, so the venv cannot use the system's"
+            in result.stdout)
+    assert "without --no-system-packages" not in result.stdout
+    venv_python = lived_in_home.root / ".local/share/ecr-token-tray/venv/bin/python"
+    gi = subprocess.run([str(venv_python), "-I", "-c", "import gi"], capture_output=True,
+                        timeout=60)
+    assert gi.returncode != 0  # the note is true
+
+
+# -- PATH -------------------------------------------------------------------------------------
+
+SHELLS = {  # shell -> (how it starts a new terminal, the startup file --ensure-path edits)
+    "bash": (["bash", "-l", "-c"], ".profile"),
+    "zsh": (["zsh", "-i", "-c"], ".zshrc"),
+    "fish": (["fish", "-c"], ".config/fish/config.fish"),
+}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_ensure_path_puts_the_command_on_the_shells_path(lived_in_home, shell):
+    if not shutil.which(shell):
+        pytest.fail(f"{shell} is missing: run .ci/setup.sh")
+    home = lived_in_home
+    result = run_installer(home, "--no-system-packages", "--cli-only", "--ensure-path",
+                           SHELL=shutil.which(shell))
+    assert result.returncode == 0, result.stdout + result.stderr
+    argv, startup = SHELLS[shell]
+    assert f"added {home.root}/.local/bin to PATH in {home.root}/{startup}" in result.stdout
+    env = {**home.full_env(), "PATH": "/usr/bin:/bin", "SHELL": shutil.which(shell)}
+    found = subprocess.run([*argv, "command -v ecr-token-tray"], env=env, capture_output=True,
+                           text=True, timeout=60, cwd=home.root, stdin=subprocess.DEVNULL)
+    assert found.stdout.strip() == f"{home.root}/.local/bin/ecr-token-tray", found.stderr
+    again = run_installer(home, "--no-system-packages", "--cli-only", "--ensure-path",
+                          SHELL=shutil.which(shell))
+    assert "added" not in again.stdout  # once is enough
+    removed = run_installer(home, "--uninstall")
+    assert f"kept: the PATH line --ensure-path added to {home.root}/{startup}" in (
+        removed.stdout.replace(f"{home.root}/.bashrc ", ""))
+
+
+# -- upgrades keep the tray running -------------------------------------------------------------
+
+def environ_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def the_running_tray(home, venv: Path, session: dict[str, str], not_pid: int = 0) -> int:
+    """The one tray from the venv, holding the one-tray lock, in the desktop session."""
+    trays = wait_for(lambda: {pid: argv for pid, argv in venv_processes(venv).items()
+                              if pid != not_pid})
+    assert len(trays) == 1, trays
+    (pid,) = trays
+    lock = Path(home.env["XDG_RUNTIME_DIR"]) / "ecr-token-tray.lock"
+    assert wait_for(lambda: lock.exists() and lock.read_text().strip() == str(pid))
+    environ = environ_of(pid)
+    assert environ.get("DISPLAY") == session["DISPLAY"]
+    assert environ.get("DBUS_SESSION_BUS_ADDRESS") == session["DBUS_SESSION_BUS_ADDRESS"]
+    return pid
+
+
+def no_desktop() -> dict[str, str]:
+    """A shell without the session's variables (SSH, a TTY, cron): "" unsets them."""
+    return {"DISPLAY": "", "WAYLAND_DISPLAY": "", "DBUS_SESSION_BUS_ADDRESS": ""}
+
+
+def test_an_upgrade_from_a_shell_without_display_restarts_the_tray_in_its_session(
+        lived_in_home, desktop_session):
+    home = lived_in_home
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    installed = run_installer(home, "--no-system-packages", **desktop_session)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    first = the_running_tray(home, venv, desktop_session)
+
+    upgraded = run_installer(home, "--no-system-packages", **no_desktop())
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert f"stopping the running tray (pid {first})" in upgraded.stdout
+    assert f"desktop session of the running tray (pid {first}))" in upgraded.stdout
+    assert wait_for(lambda: not Path(f"/proc/{first}").exists(), timeout=10)
+    the_running_tray(home, venv, desktop_session, not_pid=first)
+    run_installer(home, "--uninstall", **no_desktop())
+    assert wait_for(lambda: not venv_processes(venv), timeout=10)
+
+
+def test_a_failed_upgrade_brings_the_old_version_back_and_restarts_its_tray(
+        lived_in_home, desktop_session, tmp_path):
+    home = lived_in_home
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    installed = run_installer(home, "--no-system-packages", **desktop_session)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    first = the_running_tray(home, venv, desktop_session)
+    old_venv = tree(venv)
+
+    # Offline: pip reaches no index (and no local wheels), so building the app fails.
+    (tmp_path / "no-wheels").mkdir()
+    failed = run_installer(home, "--no-system-packages", **no_desktop(), PIP_NO_INDEX="1",
+                           PIP_FIND_LINKS=str(tmp_path / "no-wheels"),
+                           PIP_CONFIG_FILE="/dev/null")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert failed.stderr.splitlines()[-1] == (
+        "ecr-token-tray installer: installing the new version failed (see above); the"
+        " previous version (ecr-token-tray 0.1.0) is still installed")
+    assert "tray started (pid " in failed.stdout
+    second = the_running_tray(home, venv, desktop_session, not_pid=first)
+    assert tree(venv) == old_venv
+    assert not (venv.parent / "venv.previous").exists()
+    assert environ_of(second).get("DISPLAY") == desktop_session["DISPLAY"]
+    run_installer(home, "--uninstall", **no_desktop())
+    assert wait_for(lambda: not venv_processes(venv), timeout=10)
