@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from tray_app.errors import SourceError
+from tray_app.errors import SourceError, TrayAppError
 from tray_app.hosts import RegistryRef
 from tray_app.model import FoundLogin, RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
 from tray_app.settings import Paths, Settings
@@ -230,6 +230,20 @@ def profile_for(registry: RegistryRef, settings: Settings, aws: AwsConfig) -> st
     if not candidates:
         return None
     return min(candidates, key=lambda p: _profile_rank(p, registry)).name
+
+
+def configured_profile(registry: RegistryRef, paths: Paths) -> str | None:
+    """``profile_for`` from the files alone, for a registry no row names yet; a file that
+    cannot be read counts as empty (``status`` reports it)."""
+    try:
+        settings = Settings.load(paths.config_file)
+    except TrayAppError:
+        settings = Settings()
+    try:
+        aws = load_aws_config(paths.aws_config)
+    except TrayAppError:
+        aws = AwsConfig(paths.aws_config, {}, {})
+    return profile_for(registry, settings, aws)
 
 
 def _profile_rank(profile: Profile, registry: RegistryRef) -> tuple:

@@ -54,18 +54,24 @@ def _handler_for(proxy: Proxy) -> type[QuietHandler]:
             self.send_response(200, "Connection established")
             self.end_headers()
             self.close_connection = True
-            _pump(self.connection, upstream)
+            relay(self.connection, upstream)
 
     return Handler
 
 
-def _pump(client: socket.socket, upstream: socket.socket) -> None:
+def relay(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy both ways until one side closes, then close ``upstream``. A TLS client may hold
+    decrypted bytes that select cannot see (``pending``)."""
     sockets = [client, upstream]
+    pending = getattr(client, "pending", lambda: 0)
     try:
         while True:
-            readable, _, broken = select.select(sockets, [], sockets, 30)
-            if broken or not readable:
-                return
+            if pending():
+                readable = [client]
+            else:
+                readable, _, broken = select.select(sockets, [], sockets, 30)
+                if broken or not readable:
+                    return
             for source in readable:
                 data = source.recv(65536)
                 if not data:

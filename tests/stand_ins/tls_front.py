@@ -5,7 +5,6 @@ server certificate, which names the AWS API hosts (``tests.stand_ins.registry``)
 
 from __future__ import annotations
 
-import select
 import socket
 import socketserver
 import ssl
@@ -13,30 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.stand_ins.proxy import relay
+
 
 class _Front(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
-
-
-def _relay(client: ssl.SSLSocket, upstream: socket.socket) -> None:
-    """Copy both ways until one side closes; TLS may hold decrypted bytes select cannot see."""
-    sockets = [client, upstream]
-    try:
-        while True:
-            if client.pending():
-                readable = [client]
-            else:
-                readable, _, broken = select.select(sockets, [], sockets, 30)
-                if broken or not readable:
-                    return
-            for source in readable:
-                data = source.recv(65536)
-                if not data:
-                    return
-                (upstream if source is client else client).sendall(data)
-    except OSError:
-        return
 
 
 @contextmanager
@@ -58,9 +39,8 @@ def tls_front(upstream_port: int, ca) -> Iterator[int]:
                 client.close()
                 return
             try:
-                _relay(client, upstream)
+                relay(client, upstream)
             finally:
-                upstream.close()
                 client.close()
 
     server = _Front(("127.0.0.1", 0), Relay)

@@ -120,20 +120,10 @@ def _profile(registry: RegistryRef, snapshot: Snapshot) -> str | None:
 
 
 def _mapped_profile(registry: RegistryRef) -> str | None:
-    from tray_app.settings import Paths, Settings
-    from tray_app.snapshot import profile_for
-    from tray_app.sources.aws_config import AwsConfig, load_aws_config
+    from tray_app.settings import Paths
+    from tray_app.snapshot import configured_profile
 
-    paths = Paths.from_env()
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError:
-        settings = Settings()
-    try:
-        aws = load_aws_config(paths.aws_config)
-    except TrayAppError:
-        aws = AwsConfig(paths.aws_config, {}, {})
-    return profile_for(registry, settings, aws)
+    return configured_profile(registry, Paths.from_env())
 
 
 def _snapshot() -> Snapshot:

@@ -94,22 +94,12 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
 
 def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
     """A registry this machine holds no login for yet: Docker stores it."""
-    from tray_app.settings import Paths, Settings
-    from tray_app.snapshot import profile_for
-    from tray_app.sources.aws_config import AwsConfig, load_aws_config
+    from tray_app.settings import Paths
+    from tray_app.snapshot import configured_profile
 
-    paths = Paths.from_env()
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError:
-        settings = Settings()
-    try:
-        aws = load_aws_config(paths.aws_config)
-    except TrayAppError:
-        aws = AwsConfig(paths.aws_config, {}, {})
     return RegistryStatus(registry=registry, source="docker", expires_at=None,
                           seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
-                          profile=profile_for(registry, settings, aws))
+                          profile=configured_profile(registry, Paths.from_env()))
 
 
 def _nothing_to_do(args: argparse.Namespace) -> str:
