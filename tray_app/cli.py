@@ -80,7 +80,9 @@ def parse_flags_only(command: str | None, argv: Sequence[str]) -> SimpleNamespac
     """``argv`` as argparse reads it, when it is top-level switches, ``command``, then that
     command's switches; None for anything else (argparse then parses it, and explains any
     mistake)."""
-    flags = getattr(_command_module(command), "FLAGS", None) if command else None
+    if command is None:
+        return _version_only(argv)
+    flags = getattr(_command_module(command), "FLAGS", None)
     if flags is None:
         return None
     at = list(argv).index(command)
@@ -91,6 +93,15 @@ def parse_flags_only(command: str | None, argv: Sequence[str]) -> SimpleNamespac
                 for flag in {**GLOBAL_FLAGS, **flags}}
     defaults = getattr(_command_module(command), "DEFAULTS", {})  # its positional arguments
     return SimpleNamespace(command=command, version=False, **defaults, **switches)
+
+
+def _version_only(argv: Sequence[str]) -> SimpleNamespace | None:
+    """`--version` and top-level switches: no command module to import (the full parser
+    would import every one)."""
+    if "--version" not in argv or not set(argv) <= {"--version", *GLOBAL_FLAGS}:
+        return None
+    switches = {flag.removeprefix("--"): flag in argv for flag in GLOBAL_FLAGS}
+    return SimpleNamespace(command=None, version=True, **switches)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace | SimpleNamespace:

@@ -32,10 +32,16 @@ def test_switches_only_give_what_argparse_gives(argv, capsys):
 
 
 @pytest.mark.parametrize("argv", [["status", "--jsn"], ["status", "--help"], ["status", "x"],
-                                  ["--version"], ["login", "--all"], ["status", "--json=1"]])
+                                  ["--version", "x"], ["login", "--all"], ["status", "--json=1"]])
 def test_anything_else_goes_to_argparse(argv):
     command = "status" if "status" in argv else None
     assert parse_flags_only(command, argv) is None
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--version", "--debug"],
+                                  ["--debug", "--version"]], ids=" ".join)
+def test_version_gives_what_argparse_gives(argv):
+    assert vars(parse_flags_only(None, argv)) == vars(build_parser().parse_args(argv))
 
 
 def test_a_typo_still_gets_argparse_s_message(capsys):
