@@ -70,8 +70,8 @@ class KubeLab:
         self.clusters[context] = api
         return api
 
-    def add_remote(self, context: str, server: str) -> None:
-        self.extra_entries.append(remote_entry(context, server))
+    def add_remote(self, context: str, server: str, proxy_url: str | None = None) -> None:
+        self.extra_entries.append(remote_entry(context, server, proxy_url))
 
     def write(self, current: str | None = None) -> Path:
         entries = [api.kubeconfig_entry() for api in self.clusters.values()]

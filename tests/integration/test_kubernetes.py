@@ -91,7 +91,7 @@ def test_status_lists_local_pull_secrets_and_never_contacts_production(home, kub
     kind.add_secret("default", "tls", "kubernetes.io/tls", {"tls.crt": b"x", "tls.key": b"y"})
     dockercfg_secret(minikube, "apps", "legacy", {f"https://{OTHER_ACCOUNT}":
                                                   pull_auth(ecr_password(300))})
-    kube.add_remote("prod-eks", production.url)
+    kube.add_remote("prod-eks", production.url, production.proxy_url)
     kube.write(current="prod-eks")  # the current context is production
     home.docker_config({DEV: {"auth": pull_auth(ecr_password(600))["auth"]}})
 
@@ -131,7 +131,7 @@ def test_status_no_kubernetes_does_not_ask_the_clusters(home, kube):
 def test_listed_context_is_asked_and_unlisted_remote_is_not(home, kube, production):
     kind = kube.start("kind-dev")
     kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(90))})
-    kube.add_remote("staging", production.url)
+    kube.add_remote("staging", production.url, production.proxy_url)
     kube.write(current="staging")
     home.run_cli("status", "--json")
     assert production.connections == 0
@@ -288,7 +288,7 @@ def test_login_renews_docker_and_secrets_with_one_token_call(home, kube, ecr_lab
     dockercfg_secret(minikube, "apps", "legacy", {
         f"https://{OTHER_ACCOUNT}": pull_auth(ecr_password(-30)),
         "quay.io": {"auth": base64.b64encode(b"robot:quay-password").decode()}})
-    kube.add_remote("prod-eks", production.url)
+    kube.add_remote("prod-eks", production.url, production.proxy_url)
     kube.write(current="prod-eks")
     home.docker_config({DEV: {"auth": pull_auth(ecr_password(10))["auth"]}})
 
@@ -377,7 +377,7 @@ def test_no_token_in_kubectl_argv_logs_or_output(home, kube, ecr_lab, tmp_path):
 def test_kube_secret_creates_a_working_pull_secret_and_says_how_to_use_it(home, kube, ecr_lab,
                                                                           production):
     kind = kube.start("kind-dev")
-    kube.add_remote("prod-eks", production.url)
+    kube.add_remote("prod-eks", production.url, production.proxy_url)
     kube.write(current="prod-eks")
 
     result = home.run_cli("kube", "secret", DEV, "--context", "kind-dev", "--namespace",
@@ -483,7 +483,7 @@ def test_tray_loop_asks_clusters_every_five_minutes_and_a_stopped_one_stays_quie
 
 def test_doctor_names_contexts_which_are_local_and_whether_they_answer(home, kube, production):
     kube.start("kind-dev")
-    kube.add_remote("prod-eks", production.url)
+    kube.add_remote("prod-eks", production.url, production.proxy_url)
     kube.add_remote("kind-stopped", unreachable_server())
     kube.write(current="prod-eks")
 

@@ -203,11 +203,14 @@ def kubeconfig_document(entries: list[dict], current: str | None = None) -> dict
     }
 
 
-def remote_entry(name: str, server: str) -> dict:
-    """A production-looking context (token auth) pointing at ``server``."""
+def remote_entry(name: str, server: str, proxy_url: str | None = None) -> dict:
+    """A production-looking context (token auth) pointing at ``server``, reached through
+    ``proxy_url`` when given (kubeconfig's ``proxy-url``)."""
+    cluster = {"server": server, "insecure-skip-tls-verify": True}
+    if proxy_url:
+        cluster["proxy-url"] = proxy_url
     return {
-        "cluster": {"name": name, "cluster": {"server": server,
-                                              "insecure-skip-tls-verify": True}},
+        "cluster": {"name": name, "cluster": cluster},
         "context": {"name": name, "context": {"cluster": name, "user": name,
                                               "namespace": "payments"}},
         "user": {"name": name, "user": {"token": "prod-bearer-token-never-sent"}},
@@ -413,19 +416,19 @@ def running_kube_api(name: str, certs: KubeCerts) -> Iterator[KubeApi]:
 
 
 class ConnectionRecorder:
-    """A TCP port that accepts and records every connection, then closes it: the server of
-    a production-looking context, to prove nothing ever contacted it. It listens on this
-    machine's own non-loopback address, so the app cannot take it for a local cluster."""
+    """The way to a production-looking cluster: its server is a name under the reserved
+    ``.example`` domain, reached only through ``proxy_url``, a loopback port that records
+    every connection and closes it. Zero connections proves nothing asked that cluster
+    (and no test traffic ever leaves loopback)."""
 
     def __init__(self) -> None:
-        address = machine_address()
-        assert address, "this machine has no non-loopback IPv4 address"
         self.sock = socket.socket()
-        self.sock.bind((address, 0))
+        self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.url = f"https://{address}:{self.port}"
+        self.url = "https://prod-eks.corp.example:6443"
+        self.proxy_url = f"http://127.0.0.1:{self.port}"
         self.connections = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="prod-recorder", daemon=True)
@@ -445,20 +448,6 @@ class ConnectionRecorder:
         self._thread.join(2)
         with suppress(OSError):
             self.sock.close()
-
-
-def machine_address() -> str | None:
-    """This machine's first non-loopback IPv4 address (None when it has none)."""
-    with suppress(OSError):
-        for address in socket.gethostbyname_ex(socket.gethostname())[2]:
-            if not address.startswith("127."):
-                return address
-    with suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect(("192.0.2.1", 9))  # no packet is sent: picks the outgoing address
-        address = probe.getsockname()[0]
-        if not address.startswith("127."):
-            return address
-    return None
 
 
 def unreachable_server() -> str:
