@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+
+from tray_app.record import record
 
 LOCAL_NAMES = ("minikube", "docker-desktop", "docker-for-desktop", "rancher-desktop",
                "orbstack", "colima")
@@ -27,7 +28,8 @@ LOCAL_MARKERS = (*LOCAL_NAMES, *LOCAL_PREFIXES, MINIKUBE_EXTENSION, "127.", "loc
                  "::1", "0:0:0:0:0:0:0:1", "[::ffff:127")
 
 
-class KubeContext(NamedTuple):
+@record
+class KubeContext:
     name: str
     cluster: str
     server: str
@@ -39,7 +41,8 @@ class KubeContext(NamedTuple):
         return self.local_because is not None
 
 
-class KubeConfig(NamedTuple):
+@record
+class KubeConfig:
     files: tuple[Path, ...]  # the files that exist and parse, in merge order
     contexts: tuple[KubeContext, ...]
     current: str | None

@@ -26,11 +26,11 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import quote
 
 from tray_app.errors import SourceError, TokenError
 from tray_app.model import FoundLogin, KubeSecretRef
+from tray_app.record import record
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import auths_table, plain_logins
 from tray_app.sources.cred_helper import OutputTooLarge, run_bounded
@@ -67,7 +67,8 @@ def find_kubectl() -> str | None:
     return shutil.which("kubectl")
 
 
-class Kubectl(NamedTuple):
+@record
+class Kubectl:
     """The user's kubectl, bound to one context. Never runs without ``--context``."""
 
     executable: str
@@ -231,7 +232,8 @@ def secret_logins(item: dict, context: str) -> Findings:
 # --------------------------------------------------------------------------------------
 # Asking one cluster
 # --------------------------------------------------------------------------------------
-class ContextScan(NamedTuple):
+@record
+class ContextScan:
     context: str
     logins: tuple[FoundLogin, ...] = ()
     problems: tuple[tuple[str, str], ...] = ()
