@@ -138,7 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(version_text(args.debug))
         return 0
     try:
-        return _command_module(args.command).run(args)
+        code = _command_module(args.command).run(args)
+        sys.stdout.flush()  # here, so a reader that left (`status | head`) is caught below
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # what a shell reports for a program ended by SIGPIPE
     except TrayAppError as error:
         print(f"{APP_NAME}: {error}", file=sys.stderr)
         return 2
@@ -152,3 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{APP_NAME}: internal error ({type(error).__name__}) - please report it;"
               " run with --debug and see the log for details", file=sys.stderr)
         return 70
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit finds no closed
+    pipe (it would print "Exception ignored ... BrokenPipeError")."""
+    import os  # already loaded by the interpreter: costs nothing
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -236,3 +236,20 @@ def test_status_writes_only_the_prompt_summary(home_with_every_layout):
     made = {str(summary), *(str(p) for p in summary.parents if home.root in p.parents)}
     assert {k: v for k, v in after.items() if k not in made} == before
     assert sorted(p.name for p in home.state_dir.iterdir()) == ["summary"]
+
+
+def test_a_reader_that_leaves_early_gets_no_error_line(home_with_every_layout):
+    """`ecr-token-tray status | head -1`: the pipe closes before status writes; that is
+    the reader's choice, not an internal error, and no traceback is shown."""
+    import subprocess
+    import sys
+
+    home = home_with_every_layout
+    child = subprocess.Popen([sys.executable, "-m", "tray_app", "status"],
+                             env=home.full_env(), cwd=home.root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    child.stdout.close()  # the reader is gone before the first row is written
+    stderr = child.stderr.read()
+    assert child.wait(timeout=60) == 141
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
