@@ -25,6 +25,7 @@ from dbus_fast.service import ServiceInterface, dbus_method, dbus_signal
 
 from tests.builders import REPO_ROOT
 from tests.desktop import wait_until
+from tests.desktops.session import end_process
 
 ITEM_INTERFACE = "org.kde.StatusNotifierItem"
 MENU_INTERFACE = "com.canonical.dbusmenu"
@@ -69,18 +70,8 @@ def private_bus(folder: Path, activation: bool = True) -> Iterator[str]:
 
 
 def stop(process: subprocess.Popen, timeout: float = 10) -> int | None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            with suppress(OSError):
-                stream.close()
-    return process.returncode
+    """End a child (TERM, then KILL after ``timeout``); its exit code."""
+    return end_process(process, timeout)
 
 
 class Watcher:
