@@ -98,12 +98,37 @@ own_pids() {
   done
 }
 
-tray_pids() {
+venv_pids() {  # every process running from the venv: the tray, `watch`, a prompt's `status`
   local pid program
   for pid in $(own_pids); do
     # argv[0] is the venv's python (the script's shebang) or the venv's program itself
     program="$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n 1)" || continue
     if [[ "$program" == "$VENV/bin/"* ]]; then echo "$pid"; fi
+  done
+}
+
+is_tray_command() {  # process $1's command is the tray: `ecr-token-tray [--flags] [tray ...]`
+  local argv=() arg found=no
+  mapfile -d '' -t argv 2>/dev/null <"/proc/$1/cmdline" || return 1
+  for arg in "${argv[@]}"; do
+    if [ "$found" = no ]; then
+      if [[ "$arg" == */bin/"$APP" ]]; then found=yes; fi
+      continue
+    fi
+    case "$arg" in
+      --version | -h | --help) return 1 ;;
+      -*) ;;                      # a global flag (--debug) before the command
+      tray) return 0 ;;
+      *) return 1 ;;              # another command: watch, status, login ...
+    esac
+  done
+  [ "$found" = yes ]              # no command: the tray is the default
+}
+
+tray_pids() {  # only the tray: other venv processes decide neither restart nor session
+  local pid
+  for pid in $(venv_pids); do
+    if is_tray_command "$pid"; then echo "$pid"; fi
   done
 }
 
@@ -138,7 +163,9 @@ find_session() {
     if [ -n "${!name:-}" ]; then SESSION[$name]="${!name}"; fi
   done
   if has_display; then SESSION_FROM="this shell"; return; fi
+  local ours=" $(echo $(venv_pids)) "
   for pid in $(own_pids); do
+    [[ "$ours" != *" $pid "* ]] || continue  # `watch` in a terminal is no desktop session
     grep -qxzF "HOME=$HOME" "/proc/$pid/environ" 2>/dev/null || continue
     grep -qzE '^(DISPLAY|WAYLAND_DISPLAY)=.' "/proc/$pid/environ" 2>/dev/null || continue
     read_session_of "$pid"
@@ -172,15 +199,17 @@ sni_watcher() {
   [[ "$answer" == *true* ]]
 }
 
-stop_tray() {
-  local pids
+stop_tray() {  # the tray, and other processes of the venv (its programs go away)
+  local pids others
   pids="$(tray_pids || true)"
-  [ -n "$pids" ] || return 0
-  say "stopping the running tray (pid $(echo $pids))"
+  others="$(venv_pids | grep -vxF -e "${pids:-none}" || true)"
+  [ -n "$pids$others" ] || return 0
+  if [ -n "$pids" ]; then say "stopping the running tray (pid $(echo $pids))"; fi
+  if [ -n "$others" ]; then say "stopping other $APP processes from $VENV (pid $(echo $others))"; fi
   # shellcheck disable=SC2086  # one pid per word
-  kill -TERM $pids 2>/dev/null || true
+  kill -TERM $pids $others 2>/dev/null || true
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    [ -n "$(tray_pids || true)" ] || return 0
+    [ -n "$(venv_pids || true)" ] || return 0
     sleep 0.5
   done
 }
@@ -312,7 +341,8 @@ install_system_packages() {
   say "installing system packages: ${PACKAGES[*]}"
   if [ "$PACKAGE_MANAGER" = apt ]; then
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    # env: sudo's env_reset would drop a variable set before it
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       "${PACKAGES[@]}" >/dev/null
   else
     $SUDO dnf install -y -q "${PACKAGES[@]}"
@@ -585,6 +615,24 @@ cli_only_pointers() {
 }
 
 # -- --uninstall ------------------------------------------------------------------------------
+# The sway/Hyprland/i3 start at login (tray_app/autostart_wm.py), for when the venv that
+# would remove it is broken: the unit only if it starts our venv's program, the link only
+# if it points at that unit.
+remove_systemd_unit() {
+  local unit="$CONFIG_HOME/systemd/user/$APP.service" ours=no changed=no
+  local wants="$CONFIG_HOME/systemd/user/graphical-session.target.wants/$APP.service"
+  if [ -f "$unit" ] && { grep -qF "ExecStart=$VENV/bin/" "$unit" \
+                         || grep -qF "ExecStart=\"$VENV/bin/" "$unit"; }; then ours=yes; fi
+  if [ -L "$wants" ] && [ "$(readlink "$wants")" = "$unit" ] \
+      && { [ "$ours" = yes ] || [ ! -e "$unit" ]; }; then
+    rm -f "$wants"; changed=yes
+  fi
+  if [ "$ours" = yes ]; then rm -f "$unit"; changed=yes; fi
+  if [ "$changed" = yes ]; then
+    systemctl --user daemon-reload >/dev/null 2>&1 || true
+  fi
+}
+
 uninstall_app() {
   local removed=()
   stop_tray
@@ -593,6 +641,7 @@ uninstall_app() {
     "$VENV/bin/$APP" autostart disable >/dev/null || true
   fi
   rm -f "$AUTOSTART_ENTRY"   # also when the venv is already broken
+  remove_systemd_unit
   if [ -f "$APP_ENTRY" ]; then removed+=("the menu entry"); rm -f "$APP_ENTRY"; fi
   local icon icons=no
   for icon in "$ICON_ROOT"/*/apps/"$APP".png; do

@@ -571,3 +571,88 @@ def test_a_failed_upgrade_brings_the_old_version_back_and_restarts_its_tray(
     assert environ_of(second).get("DISPLAY") == desktop_session["DISPLAY"]
     run_installer(home, "--uninstall", **no_desktop())
     assert wait_for(lambda: not venv_processes(venv), timeout=10)
+
+
+# -- other commands from the venv are not the tray ----------------------------------------------
+
+@pytest.fixture
+def x_display() -> Iterator[str]:
+    """A bare X display (Xvfb) for a terminal's `watch`: no tray, no panel, no bus."""
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "640x100x24",
+                             "-nolisten", "tcp"], pass_fds=(write_end,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as display_pipe:
+            yield f":{display_pipe.readline().strip()}"
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+
+
+def test_an_upgrade_takes_a_running_watch_neither_for_the_tray_nor_for_the_session(
+        lived_in_home, x_display, tmp_path):
+    home = lived_in_home
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    installed = run_installer(home, "--no-system-packages", "--no-start", "--desktop")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    # `watch` in a desktop terminal; no tray runs.
+    with open(tmp_path / "watch.out", "w") as out:
+        watch = subprocess.Popen([str(venv / "bin" / "ecr-token-tray"), "watch"],
+                                 env={**home.full_env(), "DISPLAY": x_display},
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                 cwd=home.root)
+    try:
+        assert wait_for(lambda: [argv[-1] for argv in venv_processes(venv).values()]
+                        == ["watch"])
+
+        upgraded = run_installer(home, "--no-system-packages", **no_desktop())
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        assert "stopping the running tray" not in upgraded.stdout
+        assert (f"stopping other ecr-token-tray processes from {venv} (pid {watch.pid})"
+                in upgraded.stdout)  # its programs are replaced
+        assert "tray started" not in upgraded.stdout
+        assert "no desktop session is running: the tray starts at your next desktop login" \
+            in upgraded.stdout
+        watch.wait(timeout=10)
+        assert wait_for(lambda: not venv_processes(venv), timeout=10)
+    finally:
+        if watch.poll() is None:
+            watch.terminate()
+            watch.wait(timeout=10)
+        run_installer(home, "--uninstall", **no_desktop())
+
+
+def test_uninstall_with_a_broken_venv_removes_the_systemd_unit(lived_in_home):
+    home = lived_in_home
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    installed = run_installer(home, "--no-system-packages", "--no-start", "--cli-only")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    # The unit `autostart enable` writes on sway/Hyprland/i3, written by the installed app.
+    user_units = home.root / ".config" / "systemd" / "user"
+    written = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", "-c",
+         "import sys\nfrom tray_app import autostart_wm as wm\n"
+         "print(wm.unit_path()); print(wm.systemd_unit([sys.argv[1], 'tray']), end='')",
+         str(venv / "bin" / "ecr-token-tray")],
+        env=home.full_env(), capture_output=True, text=True, timeout=60, check=True)
+    path, text = written.stdout.split("\n", 1)
+    unit = user_units / "ecr-token-tray.service"
+    assert Path(path) == unit
+    unit.parent.mkdir(parents=True)
+    unit.write_text(text)
+    wants = user_units / "graphical-session.target.wants" / "ecr-token-tray.service"
+    wants.parent.mkdir()
+    wants.symlink_to(unit)
+    # Someone else's unit beside it stays.
+    other = user_units / "other.service"
+    other.write_text("[Service]\nExecStart=/usr/bin/true\n")
+
+    for python in (venv / "bin").glob("python*"):
+        python.unlink()  # the venv is broken: its program cannot run
+    removed = run_installer(home, "--uninstall")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not unit.exists() and not wants.is_symlink()
+    assert other.read_text() == "[Service]\nExecStart=/usr/bin/true\n"
