@@ -451,14 +451,14 @@ class _LinuxSession:
     (tray_app.autostart_wm)."""
 
     @staticmethod
-    def status() -> AutostartStatus:
+    def status(ask_systemd: bool = True) -> AutostartStatus:
         from tray_app import autostart_wm as wm
 
         compositor = wm.session_compositor()
         unit = wm.unit_path()
         if wm.wants_link().is_symlink() and unit.is_file():
             command = wm.unit_command(unit.read_text(encoding="utf-8", errors="replace"))
-            active = wm.session_target_active()
+            active = wm.session_target_active() if ask_systemd else None
             session = {True: f"in this session: yes ({wm.SESSION_TARGET} is active; systemd"
                              " user unit)",
                        False: f"in this session: no ({wm.SESSION_TARGET} is not active here;"
@@ -557,7 +557,12 @@ def status() -> AutostartStatus:
 
 
 def is_enabled() -> bool:
-    return status().enabled
+    """Whether a login entry is set up, from files alone: the tray asks on its D-Bus loop,
+    where a `systemctl --user` call could stall every menu request."""
+    backend = _backend()
+    if backend is _LinuxSession:
+        return _LinuxSession.status(ask_systemd=False).enabled
+    return backend.status().enabled
 
 
 def enable() -> str:

@@ -116,7 +116,9 @@ def _uv_source(receipt: Path) -> str | None:
         return None
     except (OSError, ValueError):
         return ""
-    for requirement in document.get("tool", {}).get("requirements", []):
+    tool = document.get("tool")
+    requirements = tool.get("requirements") if isinstance(tool, dict) else None
+    for requirement in requirements if isinstance(requirements, list) else []:
         if isinstance(requirement, dict) and requirement.get("name") == APP_NAME:
             for key in ("directory", "path", "url", "git"):
                 if isinstance(requirement.get(key), str):

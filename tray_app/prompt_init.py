@@ -39,25 +39,27 @@ __ecr_token_tray_refresh() {
 }
 
 __ecr_token_tray_update() {
+    # hand the last command's status on to later hooks and to the prompt
+    local s=$?
     ECR_TOKEN_TRAY_PROMPT=
     local version generated expires warning critical worst attention label
     local now left minutes text colour reset=@RESET@ source stale=
     if [[ ! -f $__ecr_token_tray_summary ]]; then
         __ecr_token_tray_refresh
-        return 0
+        return $s
     fi
     for source in "${__ecr_token_tray_sources[@]}"; do
         if [[ $source -nt $__ecr_token_tray_summary ]]; then stale=1; fi
     done
     read -r version generated expires warning critical worst attention label \
         2>/dev/null < "$__ecr_token_tray_summary"
-    [[ $version == 1 ]] || return 0
+    [[ $version == 1 ]] || return $s
     __ecr_token_tray_count "$generated" && __ecr_token_tray_count "$warning" \
-        && __ecr_token_tray_count "$critical" || return 0
+        && __ecr_token_tray_count "$critical" || return $s
 @CLOCK@
     if (( generated > now + 300 )); then stale=1; fi  # the clock went back
     if [[ -n $stale ]]; then __ecr_token_tray_refresh; fi
-    __ecr_token_tray_count "$expires" || return 0  # `-`: no watched login has an expiry
+    __ecr_token_tray_count "$expires" || return $s  # `-`: no watched login has an expiry
     left=$(( expires - now ))
     minutes=$(( left / 60 ))
     if (( minutes < 1 )); then minutes=1; fi
@@ -69,7 +71,7 @@ __ecr_token_tray_update() {
     elif (( left <= warning )); then
         text="ECR ${text}" colour=@YELLOW@
     else
-        return 0
+        return $s
     fi
     if [[ -n $stale ]]; then text="${text}?"; fi
     if [[ -n ${NO_COLOR-} ]]; then
@@ -77,6 +79,7 @@ __ecr_token_tray_update() {
     else
         ECR_TOKEN_TRAY_PROMPT="${colour}${text}${reset} "
     fi
+    return $s
 }
 @HOOK@"""
 
@@ -89,7 +92,8 @@ _BASH_PARTS = {
     "@CLOCK@": "    now=${EPOCHSECONDS-}\n"
                "    if [[ -z $now ]]; then printf -v now '%(%s)T' -1; fi  # bash 4.2-4.4",
     "@HOOK@": r"""if [[ $PROMPT_COMMAND != *__ecr_token_tray_update* ]]; then
-    PROMPT_COMMAND="__ecr_token_tray_update${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+    # last, so hooks that were there first still see the command's exit status
+    PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__ecr_token_tray_update"
 fi
 if [[ $PS1 != *ECR_TOKEN_TRAY_PROMPT* ]]; then PS1='${ECR_TOKEN_TRAY_PROMPT}'"$PS1"; fi
 """,
@@ -100,7 +104,7 @@ _ZSH_PARTS = {
     "@YELLOW@": "'%F{yellow}'",
     "@RESET@": "'%f'",
     "@CLOCK_SETUP@": "zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null",
-    "@CLOCK@": "    now=$EPOCHSECONDS\n    __ecr_token_tray_count \"$now\" || return 0",
+    "@CLOCK@": "    now=$EPOCHSECONDS\n    __ecr_token_tray_count \"$now\" || return $s",
     "@HOOK@": r"""typeset -ga precmd_functions
 if (( ! ${precmd_functions[(I)__ecr_token_tray_update]} )); then
     precmd_functions=(__ecr_token_tray_update $precmd_functions)
@@ -137,14 +141,16 @@ function __ecr_token_tray_refresh
 end
 
 function ecr_token_tray_prompt --description 'ECR login countdown, from the summary file'
+    # hand the last command's status back, for a fish_prompt that calls this first
+    set -l s $status
     set -l summary $__ecr_token_tray_summary
     if not test -f $summary
         __ecr_token_tray_refresh
-        return 0
+        return $s
     end
     # fish has no clock variable; a file's mtime plus its age is the time now
-    set -l written (path mtime -- $summary); or return 0
-    set -l age (path mtime --relative -- $summary); or return 0
+    set -l written (path mtime -- $summary); or return $s
+    set -l age (path mtime --relative -- $summary); or return $s
     set -l now (math $written + $age)
     set -l stale
     for source in $__ecr_token_tray_sources
@@ -152,14 +158,14 @@ function ecr_token_tray_prompt --description 'ECR login countdown, from the summ
     end
     read -l line < $summary 2>/dev/null
     set -l f (string split -m 7 ' ' -- "$line")
-    test (count $f) -eq 8; and test "$f[1]" = 1; or return 0
+    test (count $f) -eq 8; and test "$f[1]" = 1; or return $s
     __ecr_token_tray_count $f[2]; and __ecr_token_tray_count $f[4]
-    and __ecr_token_tray_count $f[5]; or return 0
+    and __ecr_token_tray_count $f[5]; or return $s
     if test $f[2] -gt (math $now + 300)  # the clock went back
         set stale 1
     end
     test -n "$stale"; and __ecr_token_tray_refresh
-    __ecr_token_tray_count $f[3]; or return 0  # `-`: no watched login has an expiry
+    __ecr_token_tray_count $f[3]; or return $s  # `-`: no watched login has an expiry
     set -l left (math $f[3] - $now)
     set -l minutes (math "max(1, floor($left / 60))")
     set -l text {$minutes}m
@@ -173,7 +179,7 @@ function ecr_token_tray_prompt --description 'ECR login countdown, from the summ
         set text "ECR $text"
         set colour yellow
     else
-        return 0
+        return $s
     end
     test -n "$stale"; and set text "$text?"
     if set -q NO_COLOR
@@ -183,6 +189,7 @@ function ecr_token_tray_prompt --description 'ECR login countdown, from the summ
         printf '%s' $text
         set_color normal
     end
+    return $s
 end
 
 if not functions -q fish_right_prompt

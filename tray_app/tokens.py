@@ -13,16 +13,23 @@ import json
 from datetime import datetime
 
 from tray_app.errors import TokenError
-from tray_app.record import record
 from tray_app.timeutil import from_epoch
 
 
-@record
 class BasicCredential:
-    """A username and password (repr hides the password)."""
+    """A username and password. Deliberately not a record (a tuple): nothing can unpack,
+    print, format or serialise the password by accident; repr hides it."""
 
-    username: str
-    password: str
+    __slots__ = ("password", "username")
+    __hash__ = None  # compared by value, never a dict key
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username
+        self.password = password
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, BasicCredential) and self.username == other.username
+                and self.password == other.password)
 
     def __repr__(self) -> str:  # never show the password
         return f"BasicCredential(username={self.username!r}, password=<redacted>)"

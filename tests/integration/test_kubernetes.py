@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import stat
 from pathlib import Path
 
@@ -389,8 +390,13 @@ def test_kube_secret_creates_a_working_pull_secret_and_says_how_to_use_it(home, 
     auth = kind.dockerconfig("apps", "ecr-pull")["auths"][DEV]["auth"]
     assert registry_answer(ecr_lab, DEV, auth) == 200
     assert "imagePullSecrets:" in result.stdout and "- name: ecr-pull" in result.stdout
-    assert ("kubectl --context kind-dev --namespace apps patch serviceaccount default"
-            in result.stdout)
+    patch_line = next(line for line in result.stdout.splitlines()
+                      if "patch serviceaccount" in line)
+    words = shlex.split(patch_line)  # pasted into a shell as printed
+    assert words[:8] == ["kubectl", "--context", "kind-dev", "--namespace", "apps", "patch",
+                         "serviceaccount", "default"]
+    assert json.loads(words[words.index("-p") + 1]) == {"imagePullSecrets":
+                                                        [{"name": "ecr-pull"}]}
     assert ("kind-dev", "apps", "ecr-pull") in kube_rows(home.status_json())
 
     refused = home.run_cli("kube", "secret", DEV, "--context", "prod-eks", "--namespace",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -215,6 +216,64 @@ def test_init_hooks_into_the_prompt_once(home, shell, tmp_path):
     assert result.stderr == ""
     expected_lines = ["ECR 9m!", "hooked"] if shell == "fish" else ["hooked"]
     assert result.stdout.split("\n")[:-1] == expected_lines
+
+
+# a user's hook set before our init (e.g. starship) and one added after it (bash-preexec);
+# the one before hands the status on, as well-behaved hooks do
+USER_HOOKS = {
+    "bash": ('before() { local s=$?; echo "before sees $s"; return $s; }\n'
+             'PROMPT_COMMAND=before\n@INIT@\n'
+             'PROMPT_COMMAND+=\'; echo "after sees $? [$ECR_TOKEN_TRAY_PROMPT]"\'\n'),
+    "zsh": ('before() { echo "before sees $?"; }\nprecmd_functions=(before)\n@INIT@\n'
+            'after() { echo "after sees $? [$ECR_TOKEN_TRAY_PROMPT]"; }\n'
+            'precmd_functions+=(after)\n'),
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_prompt_hooks_still_see_the_commands_exit_status(home, shell, tmp_path):
+    """Hooks before and after ours, in a real interactive shell, see `false`'s 1."""
+    if shutil.which(shell) is None:
+        pytest.fail(f"{shell} is not installed; .ci/setup.sh installs it")
+    write_summary_file(home, summary_line(9 * 60 + 30))
+    rc = tmp_path / f"rc.{shell}"
+    rc.write_text(USER_HOOKS[shell].replace("@INIT@", init_code(home, shell)))
+    argv = {"bash": ["bash", "--noprofile", "--norc", "-i"], "zsh": ["zsh", "-f", "-i"]}
+    commands = f"source {shlex.quote(str(rc))}\nfalse\n(exit 3)\n"
+    result = subprocess.run(argv[shell], input=commands, env=home.full_env(NO_COLOR="1"),
+                            capture_output=True, text=True, timeout=30, cwd=home.root)
+    seen = [line for line in result.stdout.splitlines() if " sees " in line]
+    assert seen[-4:] == ["before sees 1", "after sees 1 [ECR 9m! ]",
+                         "before sees 3", "after sees 3 [ECR 9m! ]"], result.stdout
+
+
+_POSIX_STATUS = ("false; __ecr_token_tray_update; echo \"status $?\"\n"
+                 "(exit 3); __ecr_token_tray_update; echo \"status $?\"")
+STATUS_AFTER = {
+    "bash": _POSIX_STATUS,
+    "zsh": _POSIX_STATUS,
+    "fish": "false; set -l seg (ecr_token_tray_prompt); echo \"status $status\"\n"
+            "function exit3; return 3; end\n"
+            "exit3; ecr_token_tray_prompt >/dev/null; echo \"status $status\"",
+}
+
+
+@pytest.mark.parametrize("content", ["segment", "quiet", "corrupt", "missing"])
+def test_the_prompt_function_returns_the_status_it_was_called_with(home, shell, tmp_path,
+                                                                    content):
+    """A prompt that calls ours first still reads the last command's status."""
+    if content != "missing":
+        write_summary_file(home, {"segment": summary_line(9 * 60 + 30),
+                                  "quiet": summary_line(3 * 3600),
+                                  "corrupt": "garbage\n"}[content])
+    script = tmp_path / f"status.{shell}"
+    script.write_text("\n".join([init_code(home, shell), STATUS_AFTER[shell]]) + "\n")
+    argv = {"bash": ["bash", "--norc"], "zsh": ["zsh", "-f"], "fish": ["fish", "--no-config"]}
+    result = subprocess.run([*argv[shell], str(script)], env=home.full_env(NO_COLOR="1"),
+                            capture_output=True, text=True, timeout=30, cwd=home.root)
+    assert result.stderr == ""
+    assert [line for line in result.stdout.splitlines() if line.startswith("status")] == [
+        "status 1", "status 3"], result.stdout
 
 
 def wait_for_summary(home, newer_than: float = 0.0, timeout: float = 30.0) -> Summary:

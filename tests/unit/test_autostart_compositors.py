@@ -167,3 +167,19 @@ def test_an_xdg_entry_is_reported_useless_in_a_sway_session(home, program):
     assert status.stdout.strip().endswith(
         "sway does not run XDG autostart entries - run `ecr-token-tray autostart enable` in"
         " your sway session")
+
+
+def test_the_tray_s_check_asks_no_systemctl(home, tmp_path, program):
+    """The tray's "Start at login" check runs on its D-Bus loop: it reads files, and never
+    waits for `systemctl --user` (which may hang for its timeout)."""
+    session, _config, _prefix = SESSIONS["sway"]
+    path = stand_in_path(tmp_path, "active")
+    assert cli(program, home, "enable", path=path, **session).returncode == 0
+    log = tmp_path / "systemd-active" / "systemctl.log"
+    calls_before = log.read_text().count("is-active")
+    env = {**home.full_env(**session), "PATH": path}
+    checked = subprocess.run(
+        [sys.executable, "-c", "from tray_app.autostart import is_enabled; print(is_enabled())"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert checked.stdout.strip() == "True", checked.stderr
+    assert log.read_text().count("is-active") == calls_before

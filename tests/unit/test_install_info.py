@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tray_app.install_info import GTK_APT_PACKAGES, detect
 
 
@@ -72,6 +74,15 @@ def test_damaged_marks_still_give_the_kind(tmp_path):
     found = detect(prefix, base_prefix=Path(sys.base_prefix))
     assert (found.kind, found.source) == ("pipx", "")
     assert found.menu_fix_command().endswith("--python /usr/bin/python3 ecr-token-tray")
+
+
+@pytest.mark.parametrize("receipt", ['tool = "x"\n', '[tool]\nrequirements = 3\n',
+                                     '[tool]\nrequirements = ["x", 1]\n'])
+def test_a_uv_receipt_of_the_wrong_shape_still_gives_the_kind(tmp_path, receipt):
+    prefix = venv(tmp_path, "uv-odd")
+    (prefix / "uv-receipt.toml").write_text(receipt)
+    found = detect(prefix, base_prefix=Path(sys.base_prefix))
+    assert (found.kind, found.source) == ("uv", "")
 
 
 def test_a_plain_venv_and_the_system(tmp_path):

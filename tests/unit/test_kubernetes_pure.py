@@ -72,6 +72,11 @@ def entry(password: str) -> dict:
      "https://ABC.gr7.eu-west-1.eks.amazonaws.com", None),
     ("gke_prod_europe-west1_main", "https://34.1.2.3", None),
     ("prod-kind-lookalike", "https://10.0.0.5:6443", None),
+    ("orbstack", "https://k8s.orb.local:26443", "orbstack"),
+    # a local tool's name on a server that is not a laptop's: production renamed
+    ("kind-prod", "https://ABC.gr7.us-west-2.eks.amazonaws.com", None),
+    ("minikube", "https://34.1.2.3:8443", None),
+    ("docker-desktop", "https://k8s.example.com:6443", None),
 ])
 def test_local_reason(name, server, expected):
     assert local_reason(name, name, server, {}, {}) == expected
@@ -82,6 +87,8 @@ def test_minikube_profile_is_recognised_by_its_extension():
         "provider": "minikube.sigs.k8s.io", "version": "v1.33.0"}}]}
     assert local_reason("dev-profile", "dev-profile", "https://192.168.58.2:8443", {},
                         cluster) == "minikube"
+    assert local_reason("dev-profile", "dev-profile", "https://prod.example.com", {},
+                        cluster) is None
 
 
 def test_loopback_parsing_never_raises_on_odd_servers():

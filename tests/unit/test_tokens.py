@@ -92,3 +92,13 @@ def test_expiry_is_aware_utc():
     expiry = ecr_password_expiry(ecr_password(5))
     assert expiry.tzinfo is not None and expiry.utcoffset().total_seconds() == 0
     assert expiry > datetime.now(UTC)
+
+
+def test_a_credential_never_gives_its_password_away_by_accident():
+    credential = decode_docker_auth(make_authorization_token("s3cret-pw"))
+    assert credential.password == "s3cret-pw"
+    assert "s3cret-pw" not in repr(credential) and "s3cret-pw" not in f"{credential}"
+    with pytest.raises(TypeError):
+        json.dumps(credential)
+    with pytest.raises(TypeError):
+        _user, _password = credential

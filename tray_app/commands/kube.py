@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def how_to_reference(context: str, namespace: str, name: str) -> str:
     import json
+    from shlex import quote
 
     patch = json.dumps({"imagePullSecrets": [{"name": name}]})
     return "\n".join([
@@ -92,7 +93,7 @@ def how_to_reference(context: str, namespace: str, name: str) -> str:
         "    imagePullSecrets:",
         f"      - name: {name}",
         "or let every pod of the namespace's default service account use it:",
-        f"  kubectl --context {context} --namespace {namespace} patch serviceaccount default"
-        f" -p '{patch}'",
+        f"  kubectl --context {quote(context)} --namespace {quote(namespace)} patch"
+        f" serviceaccount default -p {quote(patch)}",
         f"{APP_NAME} keeps it fresh from now on (`status` lists it, `login` renews it).",
     ])

@@ -12,7 +12,7 @@ import sys
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.hosts import host_of, parse_registry
-from tray_app.model import RegistryStatus, Snapshot, State
+from tray_app.model import RegistryStatus, Snapshot
 
 EXIT_OK = 0
 EXIT_NOT_ALL_WORKING = 1
@@ -79,7 +79,7 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
         host = host_of(text)
         matching = [r for r in snapshot.registries if r.host == host]
         if matching and all(r.kubernetes is not None for r in matching):
-            matching.append(_new_row(parse_registry(host), snapshot))  # Docker's login too
+            matching.append(_new_row(parse_registry(host)))  # Docker's login too
         if matching:
             rows += [r for r in matching if r not in rows]
             continue
@@ -88,18 +88,17 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
             unknown.append(f"{text}: not an Amazon ECR registry host - expected e.g."
                            " 123456789012.dkr.ecr.us-west-2.amazonaws.com or public.ecr.aws")
             continue
-        rows.append(_new_row(registry, snapshot))
+        rows.append(_new_row(registry))
     return rows, unknown
 
 
-def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
+def _new_row(registry) -> RegistryStatus:
     """A registry this machine holds no login for yet: Docker stores it."""
+    from tray_app.credhelper import plain_login_row
     from tray_app.settings import Paths
     from tray_app.snapshot import configured_profile
 
-    return RegistryStatus(registry=registry, source="docker", expires_at=None,
-                          seconds_left=None, state=State.UNKNOWN, detail="not logged in yet",
-                          profile=configured_profile(registry, Paths.from_env()))
+    return plain_login_row(registry, configured_profile(registry, Paths.from_env()))
 
 
 def _nothing_to_do(args: argparse.Namespace) -> str:

@@ -34,8 +34,7 @@ def credentials_problem(profile: str | None, home: Path | None = None) -> str | 
     credentials = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE")
                        or home / ".aws" / "credentials").expanduser()
     config = Path(os.environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config").expanduser()
-    sections = {name} if name != "default" else {"default"}
-    if _any_key(credentials, sections, ("aws_access_key_id",)) is not False:
+    if _any_key(credentials, {name}, ("aws_access_key_id",)) is not False:
         return None
     config_sections = {f"profile {name}"} | ({"default"} if name == "default" else set())
     if _any_key(config, config_sections, PROFILE_KEYS) is not False:

@@ -1,8 +1,9 @@
 """Read the user's kubeconfig (as kubectl merges it) and pick the contexts this app may ask.
 
 Only local clusters by default: kind (``kind-*``), minikube, k3d (``k3d-*``), Docker
-Desktop, Rancher Desktop, OrbStack, colima, or any cluster whose server is on a loopback
-address. Other contexts only when the config lists them (``[kubernetes] contexts``).
+Desktop, Rancher Desktop, OrbStack or colima with a server on this machine or a private
+network, or any cluster whose server is on a loopback address. Other contexts only when the
+config lists them (``[kubernetes] contexts``).
 
 We read the files ourselves instead of asking ``kubectl config view``: some kubectl builds
 (Google's version dispatcher) contact the current context's server on every run, and the
@@ -22,6 +23,9 @@ LOCAL_NAMES = ("minikube", "docker-desktop", "docker-for-desktop", "rancher-desk
                "orbstack", "colima")
 LOCAL_PREFIXES = ("kind-", "k3d-", "colima-")
 MINIKUBE_EXTENSION = "minikube.sigs.k8s.io"
+# Names those tools write as the server (Docker Desktop, OrbStack, mDNS names on the laptop).
+LOCAL_TOOL_HOSTS = ("localhost", "kubernetes.docker.internal", "host.docker.internal")
+LOCAL_TOOL_DOMAINS = (".localhost", ".local")
 # Text one of which any local context's kubeconfig entry must contain (names, the minikube
 # extension, loopback server forms): a file with none of them needs no YAML parsing.
 LOCAL_MARKERS = (*LOCAL_NAMES, *LOCAL_PREFIXES, MINIKUBE_EXTENSION, "127.", "localhost",
@@ -139,7 +143,20 @@ def _text(value: object) -> str:
 
 def local_reason(context: str, cluster: str, server: str, context_body: Mapping,
                  cluster_body: Mapping) -> str | None:
-    """Why this context counts as a cluster on this machine; None: it does not."""
+    """Why this context counts as a cluster on this machine; None: it does not.
+
+    A local tool's name counts only with a server that could be that tool's: on this
+    machine or a private network. A name alone is not enough (``aws eks update-kubeconfig
+    --alias kind-prod`` names production anything it likes)."""
+    loopback = is_loopback_server(server)
+    named = _local_tool_named(context, cluster, context_body, cluster_body)
+    if named and (loopback or _could_be_local_tool(server)):
+        return named
+    return "loopback server" if loopback else None
+
+
+def _local_tool_named(context: str, cluster: str, context_body: Mapping,
+                      cluster_body: Mapping) -> str | None:
     for name in (context, cluster):
         lowered = name.lower()
         if lowered in LOCAL_NAMES:
@@ -149,9 +166,24 @@ def local_reason(context: str, cluster: str, server: str, context_body: Mapping,
                 return prefix.rstrip("-")
     if _has_minikube_extension(context_body) or _has_minikube_extension(cluster_body):
         return "minikube"
-    if is_loopback_server(server):
-        return "loopback server"
     return None
+
+
+def _could_be_local_tool(server: str) -> bool:
+    """A server a laptop's cluster tool writes: a private or unspecified address (minikube's
+    192.168.49.2, k3d's 0.0.0.0) or a name that resolves on the machine itself."""
+    host = _server_host(server)
+    if host is None:
+        return False
+    if host in LOCAL_TOOL_HOSTS or host.endswith(LOCAL_TOOL_DOMAINS):
+        return True
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_unspecified
 
 
 def _has_minikube_extension(body: Mapping) -> bool:
@@ -162,14 +194,19 @@ def _has_minikube_extension(body: Mapping) -> bool:
                and e["extension"].get("provider") == MINIKUBE_EXTENSION for e in extensions)
 
 
-def is_loopback_server(server: str) -> bool:
+def _server_host(server: str) -> str | None:
     from urllib.parse import urlsplit
 
     try:
         host = urlsplit(server if "//" in server else f"//{server}").hostname
     except ValueError:
-        return False
-    if not host:
+        return None
+    return host or None
+
+
+def is_loopback_server(server: str) -> bool:
+    host = _server_host(server)
+    if host is None:
         return False
     if host == "localhost" or host.endswith(".localhost"):
         return True

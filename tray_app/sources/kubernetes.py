@@ -208,8 +208,10 @@ def secret_auths(item: dict, ref: KubeSecretRef) -> dict:
 
 
 def _recreate(ref: KubeSecretRef) -> str:
-    return (f"delete it and run `ecr-token-tray kube secret HOST --context {ref.context}"
-            f" --namespace {ref.namespace} --name {ref.secret}`")
+    from shlex import quote
+
+    return (f"delete it and run `ecr-token-tray kube secret HOST --context {quote(ref.context)}"
+            f" --namespace {quote(ref.namespace)} --name {quote(ref.secret)}`")
 
 
 def secret_logins(item: dict, context: str) -> Findings:

@@ -158,7 +158,8 @@ def kubernetes_section(snapshot: Snapshot | None, can_refresh: bool) -> list[Ent
             enabled=can_refresh and row.expires_at is not None,
             key=f"secret|{row.host}|{ref.context}|{ref.namespace}|{ref.secret}",
             state=row.state))
-    entries += [Entry(_clip(notice.message), enabled=False, key=f"notice|{notice.source}")
+    entries += [Entry(_clip(notice.message), enabled=False,
+                      key=f"notice|{notice.source}|{notice.message}")  # one context, several
                 for notice in snapshot.notices]
     return entries
 
