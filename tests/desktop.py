@@ -113,7 +113,7 @@ def running_desktop(folder: Path, with_tray: bool = True) -> Iterator[Desktop]:
         processes.append(bus)
         address = bus.stdout.readline().strip()
         desktop = Desktop(f":{number}", address, folder, processes)
-        desktop.start("dunst", ["dunst"])
+        dunst = desktop.start("dunst", ["dunst"])
         desktop.start("dbus-monitor", ["dbus-monitor", "--address", address,
                                        "interface='org.freedesktop.Notifications'"])
         if with_tray:
@@ -122,12 +122,30 @@ def running_desktop(folder: Path, with_tray: bool = True) -> Iterator[Desktop]:
                                      "--height", "40", "--transparent", "false"])
             wait_until(lambda: '"panel": ("panel" "trayer")' in desktop.tree(), 20,
                        "trayer's panel window")
-        wait_until(lambda: _bus_has(desktop, "org.freedesktop.Notifications"), 20,
-                   "dunst on the private session bus")
+        _wait_for_dunst(desktop, dunst)
         yield desktop
     finally:
         for process in reversed(processes):
             _stop(process)
+
+
+def _wait_for_dunst(desktop: Desktop, dunst: subprocess.Popen) -> None:
+    """dunst owning the notification name; if it ended at start, one more start, and a
+    failure quotes its log (a CI run once saw it missing after 20 s, cause unknown)."""
+    restarted = False
+
+    def ready() -> bool:
+        nonlocal dunst, restarted
+        if dunst.poll() is not None and not restarted:
+            dunst, restarted = desktop.start("dunst-again", ["dunst"]), True
+        return _bus_has(desktop, "org.freedesktop.Notifications")
+
+    try:
+        wait_until(ready, 20, "dunst on the private session bus")
+    except AssertionError as error:
+        logs = "; ".join(f"{log.name}: {log.read_text(errors='replace')[-400:]!r}"
+                         for log in sorted(desktop.folder.glob("dunst*.log")))
+        raise AssertionError(f"{error} (exit {dunst.poll()}; {logs})") from None
 
 
 def _bus_has(desktop: Desktop, name: str) -> bool:
