@@ -22,7 +22,9 @@ def recording_wrappers(folder: Path, argv_log: Path, *tools: str,
         script = folder / tool
         script.write_text(
             "#!/bin/sh\n"
-            f"'{sys.executable}' -c 'import json,sys; print(json.dumps(sys.argv[1:]))'"
+            # one write() to an O_APPEND file: callers running in parallel never interleave
+            f"'{sys.executable}' -c 'import json,os,sys;"
+            f" os.write(1, (json.dumps(sys.argv[1:]) + chr(10)).encode())'"
             f" {tool} \"$@\" >> '{argv_log}'\n"
             f"exec '{real}' \"$@\"\n")
         script.chmod(0o755)
