@@ -10,7 +10,8 @@ Platform threading:
 - macOS (darwin backend, AppKit): every change is posted to the main thread with
   ``PyObjCTools.AppHelper.callAfter`` (pyobjc comes with pystray on macOS). This path is
   written to the documented rules but NOT tested here (no macOS machine in CI).
-- win32: pystray sends window messages; setters are safe from any thread.
+- win32: pystray sends window messages; setters are safe from any thread. Notifications
+  are balloons of this icon; a click on one runs its action (``tray_app.ui.balloon``).
 """
 
 from __future__ import annotations
@@ -133,7 +134,10 @@ def _gtk_without_opengl() -> Iterator[None]:
 
 
 def backend_name(icon: object) -> str:
-    return type(icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+    """pystray's backend module of the icon ("win32", "gtk"...), also under our subclass."""
+    module = next((cls.__module__ for cls in type(icon).__mro__
+                   if cls.__module__.startswith("pystray.")), type(icon).__module__)
+    return module.rsplit(".", 1)[-1].lstrip("_")
 
 
 def on_main_thread(function: Callable[[], None]) -> None:
@@ -163,8 +167,10 @@ class TrayApp:
 
     def run(self) -> int:
         pystray = import_pystray(self.backend)
-        self.icon = pystray.Icon(APP_NAME, icon=icon_for(None, ICON_PIXELS),
-                                 title=tooltip_text(None), menu=self._menu(self.loop.view()))
+        icon_class, extra = self._icon_class(pystray.Icon)
+        self.icon = icon_class(APP_NAME, icon=icon_for(None, ICON_PIXELS),
+                               title=tooltip_text(None), menu=self._menu(self.loop.view()),
+                               **extra)
         backend = backend_name(self.icon)
         log.info("tray starting with backend %s (pystray)", backend)
         if backend == "dummy":  # pystray's test backend cannot run (and would hang at exit)
@@ -197,6 +203,15 @@ class TrayApp:
             self.loop.join_worker()
         log.info("tray stopped")
         return 0
+
+    def _icon_class(self, base: type) -> tuple[type, dict]:
+        """Windows: pystray's win32 icon with clickable balloons (tray_app.ui.balloon)."""
+        if not base.__module__.endswith("_win32"):
+            return base, {}
+        from tray_app.ui.balloon import BalloonClicks, win32_icon_class
+
+        return win32_icon_class(base), {"clicks": BalloonClicks(self.actions.dispatch),
+                                        "on_session_end": self.quit}
 
     def _catch_stop_signals(self, backend: str) -> None:
         """The stop signals (POSIX: SIGTERM/SIGINT/SIGHUP; Windows: SIGINT/SIGBREAK) stop the
@@ -252,3 +267,4 @@ class TrayApp:
             if entries != self._entries:
                 icon.menu = to_pystray(entries, self.actions.dispatch)
                 self._entries = entries
+                log.debug("menu: %s", " | ".join(e.text or "-" for e in entries))
