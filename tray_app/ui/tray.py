@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.logs import log_file
+from tray_app.platforms import stop_signal_names
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions, autostart_view
 from tray_app.ui.backend import Choice
@@ -37,7 +38,9 @@ from tray_app.ui.notify import DesktopNotifier
 
 log = logging.getLogger(__name__)
 ICON_PIXELS = 64  # the panel scales it; 64 keeps HiDPI panels sharp
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Only the signals this OS has: Windows lacks SIGHUP (naming it here killed the tray at import).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in stop_signal_names()
+                     if hasattr(signal, name))
 GLIB_BACKENDS = ("gtk", "appindicator")
 
 
@@ -47,15 +50,6 @@ def no_menu_hint() -> str:
 
     return ("this tray has no menu (pystray fell back to its xorg backend: no PyGObject) -"
             f" to get one: {current().menu_fix_command()}")
-
-
-def require_desktop() -> None:
-    """Fail with one line, before any GUI import, when there is no desktop to show a tray."""
-    if sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise TrayAppError(
-            "no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set), so no tray icon",
-            f"use `{APP_NAME} status` for a table or `{APP_NAME} watch` for a live view")
 
 
 TRAY_HOST_WAIT_SECONDS = 15.0  # at login the panel may start a little after us
@@ -205,14 +199,15 @@ class TrayApp:
         return 0
 
     def _catch_stop_signals(self, backend: str) -> None:
-        """SIGTERM/SIGINT/SIGHUP stop the icon like Quit does (pystray then removes its temp
-        icon file), so the tray exits 0. GTK's main loop only sees them through GLib, and
-        only once pystray has set up (it resets SIGINT to the default while starting)."""
+        """The stop signals (POSIX: SIGTERM/SIGINT/SIGHUP; Windows: SIGINT/SIGBREAK) stop the
+        icon like Quit does (pystray then removes its temp icon file), so the tray exits 0.
+        GTK's main loop only sees them through GLib, and only once pystray has set up (it
+        resets SIGINT to the default while starting)."""
         if backend in GLIB_BACKENDS:
             from gi.repository import GLib
             for number in STOP_SIGNALS:
                 GLib.unix_signal_add(GLib.PRIORITY_HIGH, number, self._on_signal, number)
-        elif sys.platform != "win32":
+        else:
             for number in STOP_SIGNALS:
                 signal.signal(number, lambda received, _frame: self._on_signal(received))
 
