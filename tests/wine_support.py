@@ -272,19 +272,24 @@ def session_prefix(folder: Path, cache: Path = CACHE) -> WinePrefix:
     return WinePrefix(prefix)
 
 
-def install_app(target: Path, wheel_dir: Path) -> None:
-    """This checkout as the wheel users install (tracked and changed files, no .venv)."""
-    shutil.rmtree(target, ignore_errors=True)
-    source = wheel_dir / "src"
-    shutil.rmtree(wheel_dir, ignore_errors=True)
+def copy_checkout(target: Path) -> Path:
+    """This checkout's tracked and new files (as they are now; no .venv, no ignored files)."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                             "--exclude-standard"], cwd=ROOT, capture_output=True,
                            check=True).stdout.split(b"\0")
     for name in filter(None, files):
         path = ROOT / os.fsdecode(name)
         if path.is_file():
-            (source / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, source / os.fsdecode(name))
+            (target / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / os.fsdecode(name))
+    return target
+
+
+def install_app(target: Path, wheel_dir: Path) -> None:
+    """This checkout as the wheel users install."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(wheel_dir, ignore_errors=True)
+    source = copy_checkout(wheel_dir / "src")
     _pip("wheel", "--no-deps", "-w", str(wheel_dir), str(source))
     wheel = next(wheel_dir.glob("ecr_token_tray-*.whl"))
     _pip("install", "--no-deps", "--target", str(target), str(wheel))
