@@ -4,6 +4,11 @@ Order: plyer (D-Bus via dbus-python, or `notify-send` on Linux; its own balloon 
 Windows), then the tray icon's own ``notify`` (pystray: D-Bus on gtk/appindicator, balloon on
 win32), then ``osascript`` on macOS / ``notify-send`` on Linux. Notification text is built by
 ``tray_app.alerts`` and the loop: hosts, profiles, reasons; never a secret.
+
+macOS: plyer needs pyobjus (not installed with the app), and pystray's darwin ``notify`` runs
+``osascript -e`` with the text in its argv; so there the notification is ``osascript`` with
+the script on stdin (argv: ``osascript -``). It shows under Script Editor's name and one line
+of the body, so that line says what to do.
 """
 
 from __future__ import annotations
@@ -36,21 +41,26 @@ class DesktopNotifier:
     """``send(title, body)`` -> True when some backend took the notification."""
 
     def __init__(self, icon_getter: Callable[[], object | None] | None = None,
-                 app_name: str = APP_NAME) -> None:
+                 app_name: str = APP_NAME, platform: str | None = None) -> None:
+        """``platform``: the system whose notification path to take (the pystray backend
+        that runs: "darwin" for AppKit); the running OS when None."""
         self._icon_getter = icon_getter or (lambda: None)
         self._app_name = app_name
+        self._mac = (platform or sys.platform) == "darwin"
         self._lock = threading.Lock()  # one notification at a time, from any thread
         self.backends: list[tuple[str, Callable[[str, str, bool], None]]] = []
-        if plyer_checks_its_result():
+        if plyer_checks_its_result(platform):
             self.backends.append(("plyer", self._plyer))
-        self.backends.append(("tray icon", self._tray_icon))
-        self.backends.append(
-            ("osascript" if sys.platform == "darwin" else "notify-send", self._command))
+        if not self._mac:  # pystray's darwin notify puts the text in osascript's argv
+            self.backends.append(("tray icon", self._tray_icon))
+        self.backends.append(("osascript" if self._mac else "notify-send", self._command))
 
     def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
              button: Button | None = None) -> bool:
         """``subject`` and ``button`` are for servers this path cannot reach (no buttons
         here): the body already says what to click."""
+        if self._mac:
+            body = action_first(body, button)
         with self._lock:
             for name, backend in self.backends:
                 try:
@@ -78,28 +88,49 @@ class DesktopNotifier:
         icon.notify(body, title)
 
     def _command(self, title: str, body: str, urgent: bool) -> None:
-        if sys.platform == "darwin":
-            script = (f"display notification {_applescript(body)} "
-                      f"with title {_applescript(title)}")
-            command = ["osascript", "-e", script]
+        script = None
+        if self._mac:
+            # the script on stdin: argv (seen by every local user in `ps`) holds no text
+            script = (f"display notification {_applescript(body)}"
+                      f" with title {_applescript(title)}\n")
+            command = ["osascript", "-"]
         else:
             if not shutil.which("notify-send"):
                 raise RuntimeError("notify-send not found (install libnotify-bin)")
             command = ["notify-send", "--app-name", self._app_name,
                        "--urgency", "critical" if urgent else "normal", title, body]
-        result = subprocess.run(command, capture_output=True, text=True,
+        result = subprocess.run(command, capture_output=True, text=True, input=script,
+                                stdin=None if script is not None else subprocess.DEVNULL,
                                 timeout=SUBPROCESS_TIMEOUT, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} exited {result.returncode}: "
                                f"{result.stderr.strip()[:200]}")
 
 
-def plyer_checks_its_result() -> bool:
+def plyer_checks_its_result(platform: str | None = None) -> bool:
     """On Linux without dbus-python, plyer runs notify-send and ignores its exit status (and
-    has no timeout): there our own notify-send call, which checks both, is the better path."""
-    if not sys.platform.startswith("linux"):
+    has no timeout): there our own notify-send call, which checks both, is the better path.
+    On macOS plyer needs pyobjus, which the app does not install: skip it unless present."""
+    platform = platform or sys.platform
+    if platform == "darwin":
+        return _importable("pyobjus")
+    if not platform.startswith("linux"):
         return True
     return _has_dbus_python()
+
+
+def action_first(body: str, button: Button | None) -> str:
+    """osascript's banner shows one line of the body: make it say what to do. (A button
+    that this path cannot show names the action; alerts already start with "To renew:".)"""
+    if button is None or body.startswith("To "):
+        return body
+    return f"To {button.label.lower()}: open the tray menu\n{body}"
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def _has_dbus_python() -> bool:
