@@ -1,8 +1,11 @@
-"""Desktop notifications: plyer first, then fallbacks; never raises, logs what failed.
+"""Desktop notifications: the best path for this OS first, then fallbacks; never raises,
+logs what failed.
 
-Order: plyer (D-Bus via dbus-python, or `notify-send` on Linux; its own balloon on
-Windows), then the tray icon's own ``notify`` (pystray: D-Bus on gtk/appindicator, balloon on
-win32), then ``osascript`` on macOS / ``notify-send`` on Linux. Notification text is built by
+Order on Linux/macOS: plyer (D-Bus via dbus-python, or `notify-send` on Linux), then the tray
+icon's own ``notify`` (pystray: D-Bus on gtk/appindicator), then ``osascript`` on macOS /
+``notify-send`` on Linux. On Windows: a balloon of the tray's own icon
+(``tray_app.ui.balloon``: a click runs what it names), and plyer only when there is no icon
+(plyer adds a second icon per message and blocks ~10 s). Notification text is built by
 ``tray_app.alerts`` and the loop: hosts, profiles, reasons; never a secret.
 
 macOS: plyer needs pyobjus (not installed with the app), and pystray's darwin ``notify`` runs
@@ -27,6 +30,7 @@ from tray_app.alerts import Button
 
 log = logging.getLogger(__name__)
 SUBPROCESS_TIMEOUT = 10
+Backend = Callable[[str, str, bool, "Button | None"], None]
 
 
 def desktop_session_available() -> bool:
@@ -42,13 +46,18 @@ class DesktopNotifier:
 
     def __init__(self, icon_getter: Callable[[], object | None] | None = None,
                  app_name: str = APP_NAME, platform: str | None = None) -> None:
-        """``platform``: the system whose notification path to take (the pystray backend
-        that runs: "darwin" for AppKit); the running OS when None."""
+        """``platform``: whose notification path to take (the tray passes the pystray backend
+        that runs, so "darwin" means AppKit's rules); the running OS when None."""
         self._icon_getter = icon_getter or (lambda: None)
         self._app_name = app_name
-        self._mac = (platform or sys.platform) == "darwin"
         self._lock = threading.Lock()  # one notification at a time, from any thread
-        self.backends: list[tuple[str, Callable[[str, str, bool], None]]] = []
+        self._mac = False
+        self.backends: list[tuple[str, Backend]] = []
+        platform = platform or sys.platform
+        if platform == "win32":
+            self.backends += [("tray icon", self._tray_icon), ("plyer", self._plyer)]
+            return
+        self._mac = platform == "darwin"
         if plyer_checks_its_result(platform):
             self.backends.append(("plyer", self._plyer))
         if not self._mac:  # pystray's darwin notify puts the text in osascript's argv
@@ -57,14 +66,14 @@ class DesktopNotifier:
 
     def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
              button: Button | None = None) -> bool:
-        """``subject`` and ``button`` are for servers this path cannot reach (no buttons
-        here): the body already says what to click."""
+        """``subject`` is for servers this path cannot reach; ``button`` reaches the Windows
+        balloon only (a click runs its action); elsewhere the body says what to click."""
         if self._mac:
             body = action_first(body, button)
         with self._lock:
             for name, backend in self.backends:
                 try:
-                    backend(title, body, urgent)
+                    backend(title, body, urgent, button)
                 except Exception as error:  # any backend may break; the next one tries
                     log.warning("notification via %s failed: %s", name, _describe(error))
                     continue
@@ -74,20 +83,24 @@ class DesktopNotifier:
             log.error("notification could not be shown by any backend: %s", title)
             return False
 
-    def _plyer(self, title: str, body: str, urgent: bool) -> None:
+    def _plyer(self, title: str, body: str, urgent: bool, button: Button | None) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from plyer import notification
             notification.notify(title=title, message=body, app_name=self._app_name,
                                 timeout=10)
 
-    def _tray_icon(self, title: str, body: str, urgent: bool) -> None:
+    def _tray_icon(self, title: str, body: str, urgent: bool, button: Button | None) -> None:
         icon = self._icon_getter()
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
             raise RuntimeError("no tray icon that can notify")
-        icon.notify(body, title)
+        balloon = getattr(icon, "balloon", None)  # Windows (tray_app.ui.balloon): clickable
+        if balloon is not None:
+            balloon(title, body, button)
+        else:
+            icon.notify(body, title)
 
-    def _command(self, title: str, body: str, urgent: bool) -> None:
+    def _command(self, title: str, body: str, urgent: bool, button: Button | None) -> None:
         script = None
         if self._mac:
             # the script on stdin: argv (seen by every local user in `ps`) holds no text

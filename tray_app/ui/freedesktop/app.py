@@ -9,7 +9,7 @@ refresh; the bus never waits for it). The scheduler publishes a ``LoopView``; ``
 
 The item registers with ``org.kde.StatusNotifierWatcher`` at start and again whenever the
 watcher gets a new owner (the panel restarted, or started after us). SIGTERM, SIGINT and
-SIGHUP end the tray cleanly (exit 0).
+SIGHUP end the tray cleanly (exit 0), like Quit: the notifications still shown are closed.
 """
 
 import asyncio
@@ -115,6 +115,8 @@ class NativeTray:
             if scheduler.is_alive():
                 await asyncio.to_thread(scheduler.join, 5)
             await asyncio.to_thread(self.loop.join_worker)
+            if bus.connected:  # nothing sends now: close what is still on screen
+                await self.notifier.close_shown()
             bus.disconnect()
 
     def quit(self) -> None:
