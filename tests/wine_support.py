@@ -78,9 +78,10 @@ class Result:
 def run_wine(env: dict[str, str], argv: Sequence[str], timeout: float = WINE_TIMEOUT,
              input_text: str | None = None) -> Result:
     """A Windows program through `wine`, std handles as pipes, CRLF made LF."""
+    drive_c = Path(env["WINEPREFIX"]) / "drive_c"  # cwd C:\, not a Unix path (no Z:)
     result = subprocess.run(["wine", *argv], env=env, capture_output=True, timeout=timeout,
                             input=(input_text or "").encode(), check=False,
-                            cwd=Path(env["WINEPREFIX"]) / "drive_c")  # C:\, not a Unix path
+                            cwd=drive_c if drive_c.is_dir() else None)
     decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
     return Result(result.returncode, decode(result.stdout), decode(result.stderr))
 
@@ -272,19 +273,24 @@ def session_prefix(folder: Path, cache: Path = CACHE) -> WinePrefix:
     return WinePrefix(prefix)
 
 
-def install_app(target: Path, wheel_dir: Path) -> None:
-    """This checkout as the wheel users install (tracked and changed files, no .venv)."""
-    shutil.rmtree(target, ignore_errors=True)
-    source = wheel_dir / "src"
-    shutil.rmtree(wheel_dir, ignore_errors=True)
+def copy_checkout(target: Path) -> Path:
+    """This checkout's tracked and new files (as they are now; no .venv, no ignored files)."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                             "--exclude-standard"], cwd=ROOT, capture_output=True,
                            check=True).stdout.split(b"\0")
     for name in filter(None, files):
         path = ROOT / os.fsdecode(name)
         if path.is_file():
-            (source / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, source / os.fsdecode(name))
+            (target / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / os.fsdecode(name))
+    return target
+
+
+def install_app(target: Path, wheel_dir: Path) -> None:
+    """This checkout as the wheel users install."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(wheel_dir, ignore_errors=True)
+    source = copy_checkout(wheel_dir / "src")
     _pip("wheel", "--no-deps", "-w", str(wheel_dir), str(source))
     wheel = next(wheel_dir.glob("ecr_token_tray-*.whl"))
     _pip("install", "--no-deps", "--target", str(target), str(wheel))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests import wine_support
+from tests import figures, wine_support
 from tests.builders import docker_auth, host
 from tests.stand_ins.ecr_endpoint import running_ecr_endpoint, unreachable_url
 from tray_app.ui.balloon import NIN_BALLOONUSERCLICK
@@ -32,6 +34,8 @@ pytestmark = [pytest.mark.wine,
 OK_HOST = host("123456789012", "us-east-1")
 DUE_HOST = host("210987654321", "eu-west-1")
 RUN_VALUE = re.compile(r'ecr-token-tray\s+REG_SZ\s+"C:\\Python313\\pythonw\.exe" -m tray_app tray')
+BUNDLE_RUN_VALUE = re.compile(
+    r'ecr-token-tray\s+REG_SZ\s+"C:\\dist\\ecr-token-tray\\ecr-token-tray\.exe" tray')
 PYSTRAY_WM_NOTIFY = 0x400 + 11  # pystray's callback message for its icon (WM_USER + 11)
 
 
@@ -111,17 +115,56 @@ def test_autostart_round_trip_through_the_run_key(wine, screen):
 
 def test_tray_docks_notifies_with_its_own_balloon_and_its_menu_works(
         wine, screen, tmp_path, screenshots):
+    tray_session(wine, screen, app(wine, "--debug", "tray"), tmp_path, screenshots / "wine-pip")
+
+
+@pytest.mark.wine_bundle
+def test_the_pyinstaller_bundle_builds_and_runs(wine, screen, tmp_path, screenshots):
+    """installer/pyinstaller/ecr-token-tray-windows.spec built by PyInstaller under Wine; its
+    console twin answers the CLI and its windowed .exe is the tray."""
+    started = time.monotonic()
+    source = wine.drive_c / "ett-src"
+    wine_support.copy_checkout(source)
+    build = wine.run([f"C:\\{wine_support.BUILD_PYTHON_DIR}\\python.exe", "-m", "PyInstaller",
+                      "--noconfirm", "--clean", "--log-level", "WARN", "--distpath", r"C:\dist",
+                      "--workpath", r"C:\dist\.work",
+                      r"C:\ett-src\installer\pyinstaller\ecr-token-tray-windows.spec"],
+                     timeout=900)
+    folder = wine.drive_c / "dist" / "ecr-token-tray"
+    assert (folder / "ecr-token-tray.exe").is_file(), build.stdout[-2000:] + build.stderr[-2000:]
+    assert (folder / "ecr-token-tray-cli.exe").is_file()
+    figures.record("Wine PyInstaller build (s)", round(time.monotonic() - started))
+    cli = r"C:\dist\ecr-token-tray\ecr-token-tray-cli.exe"
     write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
-    config = wine.local_appdata / "ecr-token-tray" / "config.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("[renew]\nautomatic = false\n")  # only a click renews
-    log_path = wine.local_appdata / "ecr-token-tray" / "Logs" / "ecr-token-tray.log"
+    version, status, enable, query, disable = wine.batch([
+        [cli, "--version"], [cli, "status", "--json"], [cli, "autostart", "enable"],
+        ["reg", "query", wine_support.RUN_KEY], [cli, "autostart", "disable"]])
+    assert (version.returncode, version.stdout) == (0, "ecr-token-tray 0.1.0\n")
+    assert {r["host"]: r["state"] for r in json.loads(status.stdout)["registries"]} == {
+        OK_HOST: "ok", DUE_HOST: "critical"}
+    # The Run value starts the windowed twin (no console window at login).
+    assert BUNDLE_RUN_VALUE.search(query.stdout), query.stdout
+    assert enable.returncode == 0 and disable.returncode == 0
+    tray_session(wine, screen, [r"C:\dist\ecr-token-tray\ecr-token-tray.exe", "--debug", "tray"],
+                 tmp_path, screenshots / "wine-bundle", BUNDLE_RUN_VALUE)
+
+
+def tray_session(wine, screen, argv: list[str], tmp_path: Path, shots: Path,
+                 run_value: re.Pattern = RUN_VALUE) -> None:
+    """Start the tray, check it end to end (_session), and that it exits 0 and cleanly."""
+    app_folder = wine.local_appdata / "ecr-token-tray"
+    shutil.rmtree(app_folder, ignore_errors=True)  # no log, alert memory or learned expiry
+    write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
+    app_folder.mkdir(parents=True)
+    (app_folder / "config.toml").write_text("[renew]\nautomatic = false\n")  # a click renews
+    log_path = app_folder / "Logs" / "ecr-token-tray.log"
     with running_ecr_endpoint() as endpoint:
         env = {**endpoint.env(), "AWS_ACCESS_KEY_ID": "AKIAWINETEST", "AWS_SECRET_ACCESS_KEY":
                "wine-test-secret", "HTTPS_PROXY": unreachable_url()}
-        tray = wine.start(app(wine, "--debug", "tray"), tmp_path / "tray.out", **env)
+        started = time.monotonic()
+        tray = wine.start(argv, tmp_path / "tray.out", **env)
         try:
-            _session(wine, screen, tray, endpoint, log_path, screenshots)
+            _session(wine, screen, tray, endpoint, log_path, shots, run_value, started)
         finally:
             if tray.poll() is None:
                 tray.kill()
@@ -129,25 +172,31 @@ def test_tray_docks_notifies_with_its_own_balloon_and_its_menu_works(
             tray.cat.wait(30)
     output = (tmp_path / "tray.out").read_text(errors="replace")
     assert tray.returncode == 0, output
-    assert "Traceback" not in output
+    assert "Traceback" not in output + _log(log_path)
 
 
 def _log(log_path: Path) -> str:
     return log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
 
 
-def _session(wine, screen, tray, endpoint, log_path, shots: Path) -> None:
-    wine_support.wait_for(lambda: screen.icon_count() >= 1, 90, "the icon docked in trayer")
-    screen.screenshot(shots / "wine-1-docked.png")
+def _session(wine, screen, tray, endpoint, log_path, shots: Path, run_value: re.Pattern,
+             started: float) -> None:
+    wine_support.wait_for(lambda: screen.icon_count() >= 1, 90, "the icon docked in trayer",
+                          step=0.1)
+    figures.record(f"Wine {shots.name}: start to docked (s)",
+                   round(time.monotonic() - started, 1))
+    screen.screenshot(shots / "1-docked.png")
     # The alert for the login with 10 minutes left: a balloon of the app's own icon.
     wine_support.wait_for(lambda: "notification sent via tray icon" in _log(log_path), 60,
                           "the alert, as a balloon of the tray icon")
-    wine_support.wait_for(lambda: _balloon_on_screen(screen, shots / "wine-2-balloon.png"), 30,
+    wine_support.wait_for(lambda: _balloon_on_screen(screen, shots / "2-balloon.png"), 30,
                           "the balloon on screen")
+    figures.record(f"Wine {shots.name}: start to balloon on screen (s)",
+                   round(time.monotonic() - started, 1))
     assert screen.icon_count() == 1  # plyer would have added a second icon for it
     assert "via plyer" not in _log(log_path)
     assert "tray starting with backend win32" in _log(log_path)
-    balloon_text = _ocr(shots / "wine-2-balloon.png", "500x200+524+0", 3)
+    balloon_text = _ocr(shots / "2-balloon.png", "500x200+524+0", 3)
     assert "Click here to log in again" in balloon_text, balloon_text  # the action first
     assert "210987654321" in balloon_text, balloon_text
 
@@ -182,21 +231,21 @@ def _session(wine, screen, tray, endpoint, log_path, shots: Path) -> None:
     assert {"Refresh all expiring", "Start at login", "Open log", "Quit"} <= set(rows), rows
 
     # The menu: a right click; "Start at login" writes the Run value.
-    menu = _open_menu(screen, icon_x, icon_y, shots / "wine-3-menu.png")
+    menu = _open_menu(screen, icon_x, icon_y, shots / "3-menu.png")
     width, height, x, y = menu
-    menu_text = _ocr(shots / "wine-3-menu.png", f"{width}x{height}+{x}+{y}", 4)
+    menu_text = _ocr(shots / "3-menu.png", f"{width}x{height}+{x}+{y}", 4)
     assert "Quit" in menu_text and "Start at login" in menu_text, menu_text
     _click_row(screen, menu, rows, "Start at login")
-    wine_support.wait_for(lambda: RUN_VALUE.search(wine.reg_query()), 30,
+    wine_support.wait_for(lambda: run_value.search(wine.reg_query()), 30,
                           "the Run value written by the menu")
     wine.run(["reg", "delete", wine_support.RUN_KEY, "/v", "ecr-token-tray", "/f"])
     # Quit: exit 0, the icon leaves the tray.
     rows = _menu_rows(_log(log_path))
-    menu = _open_menu(screen, icon_x, icon_y, shots / "wine-4-menu-again.png")
+    menu = _open_menu(screen, icon_x, icon_y, shots / "4-menu-again.png")
     _click_row(screen, menu, rows, "Quit")
     tray.wait(60)
     wine_support.wait_for(lambda: screen.icon_count() == 0, 30, "the icon gone from trayer")
-    screen.screenshot(shots / "wine-5-after-quit.png")
+    screen.screenshot(shots / "5-after-quit.png")
     text = _log(log_path)
     assert "quit from the menu" in text and "tray stopped" in text
 

@@ -7,6 +7,11 @@ icon's own ``notify`` (pystray: D-Bus on gtk/appindicator), then ``osascript`` o
 (``tray_app.ui.balloon``: a click runs what it names), and plyer only when there is no icon
 (plyer adds a second icon per message and blocks ~10 s). Notification text is built by
 ``tray_app.alerts`` and the loop: hosts, profiles, reasons; never a secret.
+
+macOS: plyer needs pyobjus (not installed with the app), and pystray's darwin ``notify`` runs
+``osascript -e`` with the text in its argv; so there the notification is ``osascript`` with
+the script on stdin (argv: ``osascript -``). It shows under Script Editor's name and one line
+of the body, so that line says what to do.
 """
 
 from __future__ import annotations
@@ -41,24 +46,30 @@ class DesktopNotifier:
 
     def __init__(self, icon_getter: Callable[[], object | None] | None = None,
                  app_name: str = APP_NAME, platform: str | None = None) -> None:
+        """``platform``: whose notification path to take (the tray passes the pystray backend
+        that runs, so "darwin" means AppKit's rules); the running OS when None."""
         self._icon_getter = icon_getter or (lambda: None)
         self._app_name = app_name
         self._lock = threading.Lock()  # one notification at a time, from any thread
+        self._mac = False
         self.backends: list[tuple[str, Backend]] = []
         platform = platform or sys.platform
         if platform == "win32":
             self.backends += [("tray icon", self._tray_icon), ("plyer", self._plyer)]
             return
-        if plyer_checks_its_result():
+        self._mac = platform == "darwin"
+        if plyer_checks_its_result(platform):
             self.backends.append(("plyer", self._plyer))
-        self.backends.append(("tray icon", self._tray_icon))
-        self.backends.append(
-            ("osascript" if platform == "darwin" else "notify-send", self._command))
+        if not self._mac:  # pystray's darwin notify puts the text in osascript's argv
+            self.backends.append(("tray icon", self._tray_icon))
+        self.backends.append(("osascript" if self._mac else "notify-send", self._command))
 
     def send(self, title: str, body: str, urgent: bool = False, *, subject: str = "",
              button: Button | None = None) -> bool:
         """``subject`` is for servers this path cannot reach; ``button`` reaches the Windows
         balloon only (a click runs its action); elsewhere the body says what to click."""
+        if self._mac:
+            body = action_first(body, button)
         with self._lock:
             for name, backend in self.backends:
                 try:
@@ -90,28 +101,49 @@ class DesktopNotifier:
             icon.notify(body, title)
 
     def _command(self, title: str, body: str, urgent: bool, button: Button | None) -> None:
-        if sys.platform == "darwin":
-            script = (f"display notification {_applescript(body)} "
-                      f"with title {_applescript(title)}")
-            command = ["osascript", "-e", script]
+        script = None
+        if self._mac:
+            # the script on stdin: argv (seen by every local user in `ps`) holds no text
+            script = (f"display notification {_applescript(body)}"
+                      f" with title {_applescript(title)}\n")
+            command = ["osascript", "-"]
         else:
             if not shutil.which("notify-send"):
                 raise RuntimeError("notify-send not found (install libnotify-bin)")
             command = ["notify-send", "--app-name", self._app_name,
                        "--urgency", "critical" if urgent else "normal", title, body]
-        result = subprocess.run(command, capture_output=True, text=True,
+        result = subprocess.run(command, capture_output=True, text=True, input=script,
+                                stdin=None if script is not None else subprocess.DEVNULL,
                                 timeout=SUBPROCESS_TIMEOUT, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} exited {result.returncode}: "
                                f"{result.stderr.strip()[:200]}")
 
 
-def plyer_checks_its_result() -> bool:
+def plyer_checks_its_result(platform: str | None = None) -> bool:
     """On Linux without dbus-python, plyer runs notify-send and ignores its exit status (and
-    has no timeout): there our own notify-send call, which checks both, is the better path."""
-    if not sys.platform.startswith("linux"):
+    has no timeout): there our own notify-send call, which checks both, is the better path.
+    On macOS plyer needs pyobjus, which the app does not install: skip it unless present."""
+    platform = platform or sys.platform
+    if platform == "darwin":
+        return _importable("pyobjus")
+    if not platform.startswith("linux"):
         return True
     return _has_dbus_python()
+
+
+def action_first(body: str, button: Button | None) -> str:
+    """osascript's banner shows one line of the body: make it say what to do. (A button
+    that this path cannot show names the action; alerts already start with "To renew:".)"""
+    if button is None or body.startswith("To "):
+        return body
+    return f"To {button.label.lower()}: open the tray menu\n{body}"
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def _has_dbus_python() -> bool:
