@@ -78,9 +78,10 @@ class Result:
 def run_wine(env: dict[str, str], argv: Sequence[str], timeout: float = WINE_TIMEOUT,
              input_text: str | None = None) -> Result:
     """A Windows program through `wine`, std handles as pipes, CRLF made LF."""
+    drive_c = Path(env["WINEPREFIX"]) / "drive_c"  # cwd C:\, not a Unix path (no Z:)
     result = subprocess.run(["wine", *argv], env=env, capture_output=True, timeout=timeout,
                             input=(input_text or "").encode(), check=False,
-                            cwd=Path(env["WINEPREFIX"]) / "drive_c")  # C:\, not a Unix path
+                            cwd=drive_c if drive_c.is_dir() else None)
     decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
     return Result(result.returncode, decode(result.stdout), decode(result.stderr))
 

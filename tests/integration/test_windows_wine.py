@@ -17,11 +17,12 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests import wine_support
+from tests import figures, wine_support
 from tests.builders import docker_auth, host
 from tests.stand_ins.ecr_endpoint import running_ecr_endpoint, unreachable_url
 from tray_app.ui.balloon import NIN_BALLOONUSERCLICK
@@ -121,6 +122,7 @@ def test_tray_docks_notifies_with_its_own_balloon_and_its_menu_works(
 def test_the_pyinstaller_bundle_builds_and_runs(wine, screen, tmp_path, screenshots):
     """installer/pyinstaller/ecr-token-tray-windows.spec built by PyInstaller under Wine; its
     console twin answers the CLI and its windowed .exe is the tray."""
+    started = time.monotonic()
     source = wine.drive_c / "ett-src"
     wine_support.copy_checkout(source)
     build = wine.run([f"C:\\{wine_support.BUILD_PYTHON_DIR}\\python.exe", "-m", "PyInstaller",
@@ -131,6 +133,7 @@ def test_the_pyinstaller_bundle_builds_and_runs(wine, screen, tmp_path, screensh
     folder = wine.drive_c / "dist" / "ecr-token-tray"
     assert (folder / "ecr-token-tray.exe").is_file(), build.stdout[-2000:] + build.stderr[-2000:]
     assert (folder / "ecr-token-tray-cli.exe").is_file()
+    figures.record("Wine PyInstaller build (s)", round(time.monotonic() - started))
     cli = r"C:\dist\ecr-token-tray\ecr-token-tray-cli.exe"
     write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
     version, status, enable, query, disable = wine.batch([
@@ -158,9 +161,10 @@ def tray_session(wine, screen, argv: list[str], tmp_path: Path, shots: Path,
     with running_ecr_endpoint() as endpoint:
         env = {**endpoint.env(), "AWS_ACCESS_KEY_ID": "AKIAWINETEST", "AWS_SECRET_ACCESS_KEY":
                "wine-test-secret", "HTTPS_PROXY": unreachable_url()}
+        started = time.monotonic()
         tray = wine.start(argv, tmp_path / "tray.out", **env)
         try:
-            _session(wine, screen, tray, endpoint, log_path, shots, run_value)
+            _session(wine, screen, tray, endpoint, log_path, shots, run_value, started)
         finally:
             if tray.poll() is None:
                 tray.kill()
@@ -175,14 +179,20 @@ def _log(log_path: Path) -> str:
     return log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
 
 
-def _session(wine, screen, tray, endpoint, log_path, shots: Path, run_value: re.Pattern) -> None:
-    wine_support.wait_for(lambda: screen.icon_count() >= 1, 90, "the icon docked in trayer")
+def _session(wine, screen, tray, endpoint, log_path, shots: Path, run_value: re.Pattern,
+             started: float) -> None:
+    wine_support.wait_for(lambda: screen.icon_count() >= 1, 90, "the icon docked in trayer",
+                          step=0.1)
+    figures.record(f"Wine {shots.name}: start to docked (s)",
+                   round(time.monotonic() - started, 1))
     screen.screenshot(shots / "1-docked.png")
     # The alert for the login with 10 minutes left: a balloon of the app's own icon.
     wine_support.wait_for(lambda: "notification sent via tray icon" in _log(log_path), 60,
                           "the alert, as a balloon of the tray icon")
     wine_support.wait_for(lambda: _balloon_on_screen(screen, shots / "2-balloon.png"), 30,
                           "the balloon on screen")
+    figures.record(f"Wine {shots.name}: start to balloon on screen (s)",
+                   round(time.monotonic() - started, 1))
     assert screen.icon_count() == 1  # plyer would have added a second icon for it
     assert "via plyer" not in _log(log_path)
     assert "tray starting with backend win32" in _log(log_path)
