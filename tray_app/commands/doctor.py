@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
+    checks += check_credential_stores(paths)
     checks += check_sso_config(paths)
     checks += check_kubernetes(paths)
     tray = check_tray_backend(paths)
@@ -245,6 +246,35 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
     if not named and not checks:
         checks.append(Check(PASS, "credential helpers", "none configured (logins live in"
                             " config.json)"))
+    return checks
+
+
+def check_credential_stores(paths: Paths, platform: str | None = None) -> list[Check]:
+    """Logins whose credential store cannot hold them (tray_app.stores), each with its fix;
+    with a broken ``credsStore`` and no ECR login yet, what the next login would meet."""
+    from tray_app.errors import TrayAppError
+    from tray_app.settings import Settings
+    from tray_app.snapshot import take_snapshot
+    from tray_app.stores import STALE_CACHE, store_problem
+
+    try:
+        settings = Settings.load(paths.config_file)
+    except TrayAppError:
+        settings = Settings()
+    snapshot = take_snapshot(paths, settings, platform=platform)
+    problems = list(dict.fromkeys(r.store_problem for r in snapshot.registries
+                                  if r.store_problem is not None))
+    stores = snapshot.stores
+    if stores is not None and stores.creds_store and not any(
+            p.host not in stores.cred_helpers for p in problems):
+        example = store_problem("HOST", stores, snapshot.generated_at)
+        if example is not None and example.blocks_login:
+            problems.append(example)
+    checks = [Check(WARN if p.kind == STALE_CACHE else FAIL, "credential store",
+                    f"{'any ECR registry' if p.host == 'HOST' else p.host}: {p.reason}", p.fix)
+              for p in problems]
+    if stores is not None and not checks:
+        checks.append(Check(PASS, "credential store", "every ECR login's store can hold it"))
     return checks
 
 
