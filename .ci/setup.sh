@@ -26,6 +26,10 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng
   gnome-shell gnome-shell-extension-appindicator gjs libglib2.0-bin dconf-service
   dconf-gsettings-backend
+  # tests/desktops: XFCE 4.18 (about 17 MB) and KDE Plasma 5.27 (about 720 MB on disk;
+  # plasma-desktop brings the shell package plasmashell needs) on Xvfb
+  xfce4-panel xfwm4 xfce4-notifyd xfconf
+  plasma-workspace kwin-x11 plasma-desktop x11-utils tesseract-ocr-eng
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
