@@ -147,7 +147,7 @@ class X11Desktop:
 
         def still() -> Path | None:
             shot = self.screenshot(f"still-{len(previous) % 2}")
-            same = previous and changed_box(previous[-1], shot, box) is None
+            same = bool(previous) and changed_box(previous[-1], shot, box) is None
             previous.append(shot)
             return shot if same else None
 
