@@ -120,6 +120,7 @@ class NotificationServer(ServiceInterface):
         super().__init__("org.freedesktop.Notifications")
         self.capabilities = capabilities
         self.calls: list[dict] = []
+        self.closed: list[int] = []  # ids the app asked to close (CloseNotification)
         self._next_id = 0
 
     @dbus_method()
@@ -147,6 +148,7 @@ class NotificationServer(ServiceInterface):
 
     @dbus_method()
     def CloseNotification(self, id: "u"):  # no "-> None": a string under PEP 563
+        self.closed.append(id)
         self.NotificationClosed(id, 3)
 
     @dbus_signal()

@@ -29,6 +29,7 @@ from pathlib import Path
 from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.fileio import write_atomic
+from tray_app.platforms import command_line, is_windows
 
 DESKTOP_FILE_NAME = f"{APP_NAME}.desktop"
 LAUNCH_AGENT_LABEL = "io.github.ecr-token-tray"
@@ -63,11 +64,11 @@ class AutostartStatus:
     problem: str = ""                 # why an existing entry will not work
     session: str = ""                 # whether it fires in this session, when worth saying
 
-    def describe(self) -> str:
+    def describe(self, platform: str | None = None) -> str:
         if self.problem:
             first = f"autostart broken: {self.entry}: {self.problem}"
         elif self.enabled:
-            first = f"autostart enabled: {self.entry} starts {_shown(self.command)}"
+            first = f"autostart enabled: {self.entry} starts {_shown(self.command, platform)}"
         else:
             first = f"autostart disabled: {self.entry} does not exist"
         return f"{first}\n{self.session}" if self.session else first
@@ -546,7 +547,11 @@ def _backend():
     return _LinuxSession
 
 
-def _shown(argv: Sequence[str]) -> str:
+def _shown(argv: Sequence[str], platform: str | None = None) -> str:
+    """The command as this OS's user would type it (Windows: as the Run value holds it,
+    not with a desktop entry's doubled backslashes)."""
+    if is_windows(platform):
+        return command_line(argv, platform)
     return " ".join(_desktop_exec_quote(arg).replace("%%", "%") for arg in argv)
 
 

@@ -8,12 +8,12 @@ inside theirs, PyInstaller's ``sys.frozen``. Only reads; light imports (``--help
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from tray_app import APP_NAME
+from tray_app.platforms import command_line, is_windows, one_after_another, quote
 
 # What the XEmbed tray (pystray gtk) needs from Debian/Ubuntu (pip cannot install GTK).
 GTK_APT_PACKAGES = "python3-gi gir1.2-gtk-3.0"
@@ -31,20 +31,34 @@ class Installation:
 
     @property
     def uninstall_command(self) -> str:
+        return self.uninstall_command_on()
+
+    def uninstall_command_on(self, platform: str | None = None,
+                             python: str | None = None) -> str:
+        """The commands that remove this copy, spelled for the OS's shell (cmd.exe on
+        Windows: double quotes where a space needs them, no ``;``)."""
+        python = python or sys.executable
         if self.kind == "installer":
-            return shlex.quote(str(self.prefix.parent / "uninstall.sh"))
+            return quote(str(self.prefix.parent / "uninstall.sh"), platform)
+        if self.kind == "bundle":
+            cli = (command_line([str(_bundle_cli(self.prefix))], platform) if is_windows(platform)
+                   else APP_NAME)
+            return f"{cli} autostart disable, then delete {self.prefix}"
+        # On Windows a pip install's script folder is rarely on PATH: name the interpreter.
+        app = (f"{command_line([python], platform)} -m tray_app" if is_windows(platform)
+               else APP_NAME)
         if self.kind in ("pipx", "uv"):
             tool = "pipx uninstall" if self.kind == "pipx" else "uv tool uninstall"
-            return f"{APP_NAME} autostart disable; {tool} {APP_NAME}"
-        if self.kind == "bundle":
-            return f"{APP_NAME} autostart disable, then delete {self.prefix}"
-        return f"{APP_NAME} autostart disable; {shlex.quote(sys.executable)} -m pip uninstall" \
-               f" {APP_NAME}"
+            return one_after_another([f"{APP_NAME} autostart disable", f"{tool} {APP_NAME}"],
+                                     platform)
+        return one_after_another([f"{app} autostart disable",
+                                  f"{command_line([python], platform)} -m pip uninstall"
+                                  f" {APP_NAME}"], platform)
 
     def menu_fix_command(self) -> str:
         """The exact command that gives the Linux tray (XEmbed/GTK backend) its menu."""
         apt = f"sudo apt install {GTK_APT_PACKAGES}"
-        source = shlex.quote(self.source or APP_NAME)
+        source = quote(self.source or APP_NAME, "linux")  # a Linux-only hint
         pipx = (f"pipx install --force --system-site-packages --python {SYSTEM_PYTHON}"
                 f" {source}")
         if self.kind == "installer" or (self.kind in ("pipx", "system")
@@ -125,3 +139,8 @@ def _uv_source(receipt: Path) -> str | None:
                     return requirement[key]
             return APP_NAME
     return ""
+
+
+def _bundle_cli(folder: Path) -> Path:
+    """The Windows bundle's console program (the windowed one prints nothing)."""
+    return folder / f"{APP_NAME}-cli.exe"

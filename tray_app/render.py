@@ -41,7 +41,16 @@ def _registry_document(row: RegistryStatus) -> dict:
         "detail": row.detail,
         "profile": row.profile,
         "credentials_expire_at": iso_utc(row.credentials_expire_at),
-    } | _kubernetes_document(row)
+    } | _kubernetes_document(row) | _store_document(row)
+
+
+def _store_document(row: RegistryStatus) -> dict:
+    """Only rows whose credential store cannot hold their login carry this key."""
+    problem = row.store_problem
+    if problem is None:
+        return {}
+    return {"store_problem": {"kind": problem.kind, "store": problem.store,
+                              "reason": problem.reason, "fix": problem.fix}}
 
 
 def _kubernetes_document(row: RegistryStatus) -> dict:
@@ -109,10 +118,14 @@ def _time_left(row: RegistryStatus) -> str:
 
 
 def _detail(row: RegistryStatus) -> str:
-    """Managed rows tell their SSO session's end; the generic "fetches a token" is noise."""
-    if row.managed and row.credentials_from is None:
-        return ""
-    return row.detail
+    """Managed rows tell their SSO session's end; the generic "fetches a token" is noise.
+    A store that cannot hold the login says so, with the fix, on a line of its own."""
+    detail = "" if row.managed and row.credentials_from is None else row.detail
+    problem = row.store_problem
+    if problem is None:
+        return detail
+    store_line = f"{problem.reason}\n    fix: {problem.fix}"
+    return f"{detail}\n    {store_line}" if detail else store_line
 
 
 def _sso_time_left(session: SsoStatus) -> str:

@@ -24,6 +24,8 @@ from tests.desktop import missing_tools, running_desktop, wait_until
 from tray_app.tokens import decode_docker_auth
 
 pytest.importorskip("dbus_fast")
+from dbus_fast import Variant
+
 from tests.sni_support import (
     ITEM_INTERFACE,
     MENU_INTERFACE,
@@ -178,10 +180,16 @@ def test_the_item_registers_and_shows_icon_tooltip_and_status(home, session):
     assert shown.getpixel((0, 0))[3] == 0  # the corner is transparent
     assert icon_for(None, 64).size == (64, 64)
 
-    # clicks on the icon never start anything (the item is a menu)
-    for method in ("Activate", "SecondaryActivate"):
-        session.panel.ok(session.item_name, ITEM, ITEM_INTERFACE, method, "ii", [10, 10])
+    # clicks on the icon never start anything (the item is a menu); Activate answers an
+    # error, on which KDE Plasma (it ignores ItemIsMenu) opens the menu instead
+    reply = session.panel.call(session.item_name, ITEM, ITEM_INTERFACE, "Activate", "ii",
+                               [10, 10])
+    assert reply.error_name == "org.freedesktop.DBus.Error.NotSupported", reply.body
+    assert "ItemIsMenu" in reply.body[0]
+    session.panel.ok(session.item_name, ITEM, ITEM_INTERFACE, "SecondaryActivate", "ii",
+                     [10, 10])
     assert "Refreshing" not in session.log()
+    assert session.app.poll() is None
 
 
 def test_menu_layout_ids_and_a_click_that_refreshes_for_real(home, ecr_lab, session):
@@ -241,6 +249,54 @@ def test_menu_layout_ids_and_a_click_that_refreshes_for_real(home, ecr_lab, sess
     assert updates
     wait_until(lambda: session.prop("Status") == "Active", 30, "the status after the refresh")
     assert session.panel.seen("NewStatus")
+
+
+def _submenus(children) -> dict[int, list]:
+    """{id: children} of the rows of a GetLayout reply that are submenus."""
+    return {child.value[0]: child.value[2] for child in children
+            if child.value[1].get("children-display", Variant("s", "")).value == "submenu"}
+
+
+def test_a_host_reading_one_level_at_a_time_gets_each_submenu_before_it_opens(home,
+                                                                               session):
+    """libdbusmenu-qt (KDE Plasma) asks GetLayout(id, 1) and fills a submenu only once it
+    opens, after Qt placed it empty. A reply that leaves a submenu's rows out is followed
+    by LayoutUpdated(revision, submenu), once per revision: the host fetches them first."""
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)},
+                        LATER: {"auth": docker_auth(540)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    session.watcher.start()
+    session.start_app()
+    session.wait_registered()
+    app = session.panel.owner(session.item_name)
+
+    def one_level() -> tuple[int, list]:
+        revision, root = session.panel.ok(session.item_name, MENU, MENU_INTERFACE,
+                                          "GetLayout", "iias", [0, 1, []])
+        return revision, root[2]
+
+    wait_until(lambda: _submenus(one_level()[1]), 30, "the Never expires submenu")
+    revision, children = one_level()
+    submenus = _submenus(children)
+    assert all(rows == [] for rows in submenus.values())  # one level: no rows below
+
+    def announced() -> list[list]:
+        return [m.body for m in session.panel.seen("LayoutUpdated", app)]
+
+    wait_until(lambda: all([revision, i] in announced() for i in submenus), 10,
+               f"LayoutUpdated for the submenus {sorted(submenus)}")
+    for submenu in submenus:
+        _, node = session.panel.ok(session.item_name, MENU, MENU_INTERFACE, "GetLayout",
+                                   "iias", [submenu, 1, []])
+        labels = [row.value[1]["label"].value for row in node[2]]
+        assert labels and all(label[:12].isdigit() for label in labels), labels
+
+    # the same revision again, or the whole tree (GTK hosts, GNOME): nothing more is sent
+    count = len(announced())
+    one_level()
+    session.layout()
+    session.prop("Id")  # a round trip: a signal sent before this reply has arrived
+    assert len(announced()) == count, announced()
 
 
 def test_quit_from_the_menu_ends_the_tray_with_zero(home, session):
@@ -322,6 +378,35 @@ def test_an_alert_with_buttons_runs_the_rows_refresh_and_then_replaces_its_bubbl
     assert "333333333333 us-west-2" in done["body"]
 
 
+@pytest.mark.parametrize("how", ["menu", "SIGTERM", "dismissed first"])
+def test_quit_closes_the_notifications_still_on_screen(home, session, how):
+    """A critical bubble stays until closed, and its button would run nothing once the tray
+    is gone: at Quit (menu or signal) the tray closes what it sent and is still shown."""
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    server = session.panel.serve_notifications(["body", "actions"])
+    session.watcher.start()
+    session.start_app()
+    alert = _alert(server, "ECR login 333333333333 us-west-2 expired")
+    if how == "dismissed first":  # the user closed it: nothing is left to close
+        session.panel.in_loop(server.NotificationClosed, alert["id"], 2)
+        wait_until(lambda: session.panel.seen("NotificationClosed"), 10, "the close signal")
+        session.prop("Id")  # a round trip: the app has read the signal too
+    if how == "SIGTERM":
+        session.app.send_signal(signal.SIGTERM)
+    else:
+        quit_id = session.layout()[1]["Quit"]["id"]
+        session.panel.ok(session.item_name, MENU, MENU_INTERFACE, "Event", "isvu",
+                         [quit_id, "clicked", Variant("s", ""), 0])
+    assert session.app.wait(30) == 0
+    if how == "dismissed first":
+        assert server.closed == []
+    else:
+        assert server.closed == [alert["id"]]
+        assert "closed 1 notification(s) still shown" in session.log()
+    assert "tray stopped" in session.log()
+
+
 def test_a_server_without_buttons_gets_what_to_click_in_the_menu(home, session):
     from tests.stand_ins.registry import EcrLab
 
@@ -371,6 +456,29 @@ def test_dunst_shows_the_buttons_and_its_default_action_runs_the_refresh(home, e
                 assert stop(app) == 0
         finally:
             panel.close()
+            watcher.stop()
+
+
+@pytest.mark.desktop
+@pytest.mark.skipif(bool(missing_tools()), reason="needs Xvfb and dunst")
+def test_dunst_no_longer_shows_the_critical_bubble_after_quit(home, tmp_path):
+    home.docker_config({EXPIRED: {"auth": docker_auth(-2880)}})
+    home.app_config("[renew]\nautomatic = false\n")
+    with running_desktop(tmp_path / "desktop", with_tray=False) as desktop:
+        watcher = Watcher(desktop.bus_address, tmp_path).start()
+        try:
+            app = subprocess.Popen([sys.executable, "-m", "tray_app"], cwd=home.root,
+                                   env=home.full_env(**desktop.env, WAYLAND_DISPLAY=""),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_until(lambda: desktop.run("dunstctl", "count", "displayed").strip()
+                           not in ("", "0"), 60, "the critical alert on dunst's screen")
+            finally:
+                assert stop(app) == 0  # SIGTERM: stops like Quit
+            wait_until(lambda: desktop.run("dunstctl", "count", "displayed").strip() == "0",
+                       20, "dunst to take the bubble away")
+            assert "member=CloseNotification" in desktop.notify_log.read_text()
+        finally:
             watcher.stop()
 
 

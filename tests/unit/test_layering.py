@@ -70,6 +70,8 @@ STATUS_PATH_OURS = {
     "tray_app.sources", "tray_app.sources.auth_file", "tray_app.sources.aws_config",
     "tray_app.sources.docker_config", "tray_app.sources.ecr_login", "tray_app.sources.podman",
     "tray_app.statefile", "tray_app.summary", "tray_app.timeutil", "tray_app.tokens",
+    # a config.json naming a credential helper: can its store hold an ECR login?
+    "tray_app.stores", "tray_app.platforms",
 }
 
 

@@ -14,16 +14,24 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import ntpath
 import os
+import posixpath
 import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from tray_app.errors import SourceError
+from tray_app.platforms import (
+    aws_cli_places,
+    aws_executable_names,
+    file_modes_apply,
+    is_windows,
+)
 from tray_app.settings import Paths
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -55,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
+    checks += check_credential_stores(paths)
     checks += check_sso_config(paths)
     checks += check_kubernetes(paths)
     tray = check_tray_backend(paths)
@@ -88,12 +97,14 @@ def _version_of(executable: str, *args: str) -> str | None:
     return text[0][:120] if result.returncode == 0 and text else None
 
 
-def check_docker() -> Check:
+def check_docker(platform: str | None = None) -> Check:
     docker = shutil.which("docker")
     if docker is None:
         return Check(WARN, "docker", "docker CLI not found on PATH: Docker logins are written"
                      " to config.json directly (impossible with a credential store)",
-                     "install the Docker CLI (Debian: apt install docker.io; or Docker Desktop)")
+                     "install Docker Desktop (it puts docker.exe on PATH)" if is_windows(platform)
+                     else "install the Docker CLI (Debian: apt install docker.io; or Docker"
+                     " Desktop)")
     version = _version_of(docker, "--version")
     if version is None:
         return Check(WARN, "docker", f"{docker} does not answer `docker --version`",
@@ -139,10 +150,11 @@ def check_aws_cli() -> list[Check]:
                   hint)]
 
 
-def _other_aws_executables(first: str | None) -> list[str]:
-    """Every other `aws` on PATH, plus the usual install places of CLI v2."""
-    candidates = [str(Path(d) / "aws") for d in os.environ.get("PATH", "").split(os.pathsep) if d]
-    candidates += ["/usr/local/bin/aws", "/usr/bin/aws", "/opt/homebrew/bin/aws"]
+def _other_aws_executables(first: str | None, platform: str | None = None,
+                           environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every other `aws` on PATH, plus the usual install places of CLI v2 on this OS (never
+    a Linux path on Windows: under Wine it would be the host's)."""
+    candidates = aws_candidates(platform, environ)
     seen: set[str] = set()
     found = []
     first_real = os.path.realpath(first) if first else None
@@ -156,10 +168,22 @@ def _other_aws_executables(first: str | None) -> list[str]:
     return found
 
 
+def aws_candidates(platform: str | None = None,
+                   environ: Mapping[str, str] | None = None) -> list[str]:
+    """Where an `aws` may be, in order: each PATH folder (Windows: aws.exe, aws.cmd), then
+    the installers' default places."""
+    environ = os.environ if environ is None else environ
+    separator = ";" if is_windows(platform) else ":"
+    join = ntpath.join if is_windows(platform) else posixpath.join
+    folders = [d for d in environ.get("PATH", "").split(separator) if d]
+    return [join(folder, name) for folder in folders
+            for name in aws_executable_names(platform)] + aws_cli_places(platform, environ)
+
+
 # --------------------------------------------------------------------------------------
 # Docker's config.json
 # --------------------------------------------------------------------------------------
-def check_docker_config(path: Path) -> list[Check]:
+def check_docker_config(path: Path, platform: str | None = None) -> list[Check]:
     from tray_app.fileio import read_json_file
 
     try:
@@ -172,10 +196,12 @@ def check_docker_config(path: Path) -> list[Check]:
     if not isinstance(document, dict):
         return [Check(FAIL, "config.json", f"{path}: not a JSON object",
                       "fix or move the file aside, then log in again")]
-    return [_permissions(path), *_credential_helpers(path, document)]
+    return [_permissions(path, platform), *_credential_helpers(path, document)]
 
 
-def _permissions(path: Path) -> Check:
+def _permissions(path: Path, platform: str | None = None) -> Check:
+    if not file_modes_apply(platform):  # Windows: the folder's ACL decides, not a mode
+        return Check(PASS, "config.json", f"{path}")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         return Check(WARN, "config.json", f"{path} is readable by others (mode {mode:04o});"
@@ -220,6 +246,31 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
     if not named and not checks:
         checks.append(Check(PASS, "credential helpers", "none configured (logins live in"
                             " config.json)"))
+    return checks
+
+
+def check_credential_stores(paths: Paths, platform: str | None = None) -> list[Check]:
+    """Logins whose credential store cannot hold them (tray_app.stores), each with its fix;
+    with a broken ``credsStore`` and no ECR login yet, what the next login would meet."""
+    from tray_app.settings import load_settings
+    from tray_app.snapshot import take_snapshot
+    from tray_app.stores import STALE_CACHE, store_problem
+
+    settings, _ = load_settings(paths)  # a broken config.toml is reported by `status`
+    snapshot = take_snapshot(paths, settings, platform=platform)
+    problems = list(dict.fromkeys(r.store_problem for r in snapshot.registries
+                                  if r.store_problem is not None))
+    stores = snapshot.stores
+    if stores is not None and stores.creds_store and not any(
+            p.host not in stores.cred_helpers for p in problems):
+        example = store_problem("HOST", stores, snapshot.generated_at)
+        if example is not None and example.blocks_login:
+            problems.append(example)
+    checks = [Check(WARN if p.kind == STALE_CACHE else FAIL, "credential store",
+                    f"{'any ECR registry' if p.host == 'HOST' else p.host}: {p.reason}", p.fix)
+              for p in problems]
+    if stores is not None and not checks:
+        checks.append(Check(PASS, "credential store", "every ECR login's store can hold it"))
     return checks
 
 
@@ -408,7 +459,8 @@ def check_notifications(tray: TrayCheck) -> Check:
     if sys.platform == "darwin":
         return Check(PASS, "notifications", "plyer (macOS), then osascript")
     if sys.platform == "win32":
-        return Check(PASS, "notifications", "plyer (Windows balloon), then the tray icon")
+        return Check(PASS, "notifications", "balloons of the tray's own icon (a click on the"
+                     " balloon or the icon runs what it names), then plyer")
     has_dbus_python = importlib.util.find_spec("dbus") is not None
     notify_send = shutil.which("notify-send")
     if tray.backend == "native":

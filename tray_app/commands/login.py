@@ -81,7 +81,7 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
         host = host_of(text)
         matching = [r for r in snapshot.registries if r.host == host]
         if matching and all(r.kubernetes is not None for r in matching):
-            matching.append(_new_row(parse_registry(host)))  # Docker's login too
+            matching.append(_new_row(parse_registry(host), snapshot))  # Docker's login too
         if matching:
             rows += [r for r in matching if r not in rows]
             continue
@@ -90,17 +90,21 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
             unknown.append(f"{text}: not an Amazon ECR registry host - expected e.g."
                            " 123456789012.dkr.ecr.us-west-2.amazonaws.com or public.ecr.aws")
             continue
-        rows.append(_new_row(registry))
+        rows.append(_new_row(registry, snapshot))
     return rows, unknown
 
 
-def _new_row(registry) -> RegistryStatus:
-    """A registry this machine holds no login for yet: Docker stores it."""
+def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
+    """A registry this machine holds no login for yet: Docker stores it (and the engine
+    says first when Docker's credential store cannot hold it)."""
     from tray_app.credhelper import plain_login_row
     from tray_app.settings import Paths
     from tray_app.snapshot import configured_profile
+    from tray_app.stores import store_problem
 
-    return plain_login_row(registry, configured_profile(registry, Paths.from_env()))
+    row = plain_login_row(registry, configured_profile(registry, Paths.from_env()))
+    return row._replace(store_problem=store_problem(registry.host, snapshot.stores,
+                                                    snapshot.generated_at))
 
 
 def _nothing_to_do(args: argparse.Namespace) -> str:

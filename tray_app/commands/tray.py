@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
 from tray_app.logs import setup_logging
 from tray_app.settings import Paths
 
@@ -17,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tray_app.ui.backend import require_desktop
     from tray_app.ui.instance import SingleInstance, lock_path
-    from tray_app.ui.tray import choose_backend, require_desktop
 
     require_desktop()  # one clear line, before any GUI import
     paths = Paths.from_env()
@@ -29,11 +31,24 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         setup_logging(paths.log_dir, debug=getattr(args, "debug", False))
-        choice = choose_backend(paths, getattr(args, "wait_for_tray", 15.0))
-        if choice.backend == "native":
-            from tray_app.ui.freedesktop.app import NativeTray
-            return NativeTray(paths).run()
-        from tray_app.ui.tray import TrayApp
-        return TrayApp(paths, choice.backend).run()
+        from tray_app.ui.tray import choose_backend  # after the log: its failures land there
+
+        return _run_front_end(paths, choose_backend(paths, getattr(args, "wait_for_tray", 15.0)))
+    except TrayAppError as error:
+        logging.getLogger(__name__).error("the tray stopped: %s", error)
+        raise
+    except Exception:
+        # A windowed bundle (Windows, macOS) has no terminal: the log is where a user or a
+        # bug report finds why the tray is gone. (TrayAppError is a line the CLI prints.)
+        logging.getLogger(__name__).exception("the tray stopped on an unexpected error")
+        raise
     finally:
         instance.release()
+
+
+def _run_front_end(paths: Paths, choice) -> int:
+    if choice.backend == "native":
+        from tray_app.ui.freedesktop.app import NativeTray
+        return NativeTray(paths).run()
+    from tray_app.ui.tray import TrayApp
+    return TrayApp(paths, choice.backend).run()

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 
 from tray_app.logs import redact
+from tray_app.platforms import aws_cli_places, is_windows
 from tray_app.renew.errors import SsoLoginFailed
 from tray_app.renew.sso_target import Progress, Target
 
@@ -46,9 +47,13 @@ class AwsCli:
     version: str
 
 
-def find_aws_cli(path_env: str | None = None) -> AwsCli | None:
-    """The `aws` first on PATH and its major version (runs `aws --version`)."""
+def find_aws_cli(path_env: str | None = None, platform: str | None = None) -> AwsCli | None:
+    """The `aws` first on PATH (Windows: aws.exe, through PATHEXT), else on Windows where the
+    AWS CLI v2 installer puts it (a tray started at login may lack it on PATH), and its
+    major version (runs `aws --version`)."""
     found = shutil.which("aws", path=path_env)
+    if found is None and is_windows(platform):
+        found = next((p for p in aws_cli_places(platform) if os.path.isfile(p)), None)
     return aws_cli_at(found) if found else None
 
 

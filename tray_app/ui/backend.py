@@ -24,6 +24,7 @@ import sys
 from dataclasses import asdict, dataclass
 
 from tray_app import APP_NAME
+from tray_app.errors import TrayAppError
 from tray_app.settings import TRAY_BACKENDS
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,15 @@ BUS_TIMEOUT = 3.0
 
 GNOME_HINT = ("GNOME: `gnome-extensions enable ubuntu-appindicators@ubuntu.com` (Ubuntu) or"
               " install the \"AppIndicator and KStatusNotifierItem Support\" extension")
+
+
+def require_desktop() -> None:
+    """Fail with one line, before any GUI import, when there is no desktop to show a tray."""
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise TrayAppError(
+            "no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set), so no tray icon",
+            f"use `{APP_NAME} status` for a table or `{APP_NAME} watch` for a live view")
 
 
 def xembed_hint(menu_fix: str) -> str:

@@ -289,14 +289,17 @@ class TrayLoop:
         self.nudge()
 
     def _blocked(self, snapshot: Snapshot) -> dict[tuple[str, str], str]:
-        """Logins needing attention whose profile has no AWS credentials at all: not renewed
-        automatically, and their alert says what to run (local files only)."""
-        rows = [r for r in snapshot.registries if r.state.due_for_renewal and not r.managed]
+        """Logins due for renewal whose profile has no AWS credentials at all, or whose
+        credential store cannot hold them: not renewed automatically, and their alert says
+        what to run (local files only)."""
+        blocked = {login_identity(r): r.store_problem.fix for r in snapshot.registries
+                   if r.store_problem is not None and r.store_problem.blocks_login}
+        rows = [r for r in snapshot.registries if r.state.due_for_renewal and not r.managed
+                and login_identity(r) not in blocked]
         if not rows:
-            return {}
+            return blocked
         from tray_app.renew.credentials import credentials_problem  # lazy: idle stays light
         problems: dict[str | None, str | None] = {}
-        blocked = {}
         for row in rows:
             if row.profile not in problems:
                 problems[row.profile] = credentials_problem(row.profile)

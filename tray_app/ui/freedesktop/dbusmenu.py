@@ -7,9 +7,17 @@ a row that goes away takes its id with it (ids are never reused). A change of te
 or enabled flags is sent as ``ItemsPropertiesUpdated``; a change of rows as ``LayoutUpdated``,
 plus ``ItemsPropertiesUpdated`` for the rows that stayed and changed: GNOME's AppIndicator
 extension re-reads only "type" and "children-display" of ids it knows on LayoutUpdated.
+
+Qt hosts (libdbusmenu-qt, KDE Plasma's tray) ask ``GetLayout(id, 1)``, one level at a time,
+and fill a submenu only when it is about to open: Qt has placed it by then, still empty
+(Plasma put it 4 px from the screen's right edge). So when a reply leaves out a submenu's
+rows, ``LayoutUpdated(revision, submenu)`` follows, once per revision and submenu: the host
+fetches the rows before the submenu ever opens, and again after the rows changed.
+Hosts that read the whole tree (``GetLayout(0, -1)``: GTK's libdbusmenu, GNOME) get none.
 Everything here runs on the asyncio thread of ``tray_app.ui.freedesktop.app``.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,14 +110,20 @@ class MenuModel:
             ids.append(item_id)
         return tuple(ids)
 
-    def layout(self, item_id: int, depth: int, names: list[str]) -> list:
+    def layout(self, item_id: int, depth: int, names: list[str],
+               left_out: list[int] | None = None) -> list:
+        """The node ``item_id`` down to ``depth`` levels (-1: all); the submenus whose rows
+        did not fit go to ``left_out``."""
         item = self.items.get(item_id)
         if item is None:
             raise DBusError(NO_SUCH_ITEM, f"no menu item {item_id}")
         children = []
         if depth != 0:
             for child in item.children:
-                children.append(Variant("(ia{sv}av)", self.layout(child, depth - 1, names)))
+                children.append(Variant("(ia{sv}av)",
+                                        self.layout(child, depth - 1, names, left_out)))
+        elif item.children and left_out is not None:
+            left_out.append(item.id)
         return [item.id, self.properties(item.id, names), children]
 
     def properties(self, item_id: int, names: list[str] | None = None) -> dict[str, Variant]:
@@ -128,6 +142,7 @@ class DBusMenu(ServiceInterface):
         self.model = MenuModel()
         self._on_click = on_click
         self._on_about_to_show = on_about_to_show or (lambda: None)
+        self._announced: set[tuple[int, int]] = set()  # (revision, submenu id)
 
     def show(self, entries: list[Entry]) -> None:
         """Publish new entries; emits only what changed."""
@@ -145,8 +160,27 @@ class DBusMenu(ServiceInterface):
     @dbus_method()
     def GetLayout(self, parentId: "i", recursionDepth: "i", propertyNames: "as"
                   ) -> "u(ia{sv}av)":
-        return [self.model.revision, self.model.layout(parentId, recursionDepth,
-                                                       propertyNames)]
+        left_out: list[int] = []
+        layout = self.model.layout(parentId, recursionDepth, propertyNames, left_out)
+        self._announce(left_out)
+        return [self.model.revision, layout]
+
+    def _announce(self, submenus: list[int]) -> None:
+        """LayoutUpdated for each submenu a reply left unfilled, after the reply (signals
+        and replies reach the host in the order sent); see the module's docstring."""
+        revision = self.model.revision
+        new = [i for i in submenus if (revision, i) not in self._announced]
+        if not new:
+            return
+        self._announced = {key for key in self._announced if key[0] == revision}
+        self._announced.update((revision, i) for i in new)
+        loop = asyncio.get_running_loop()
+        for item_id in new:
+            loop.call_soon(self._layout_updated_if_current, revision, item_id)
+
+    def _layout_updated_if_current(self, revision: int, item_id: int) -> None:
+        if revision == self.model.revision and item_id in self.model.items:
+            self.LayoutUpdated(revision, item_id)
 
     @dbus_method()
     def GetGroupProperties(self, ids: "ai", propertyNames: "as") -> "a(ia{sv})":

@@ -1,12 +1,16 @@
 """``org.kde.StatusNotifierItem``: the icon, tooltip and status a panel shows.
 
-The item is a menu only (``ItemIsMenu``): hosts open the menu on a click, and
-``Activate``/``SecondaryActivate`` do nothing, so a stray click never starts a login.
+The item is a menu only (``ItemIsMenu``): hosts open the menu on a click, and nothing
+the icon is asked to do starts a login. Hosts that ignore ``ItemIsMenu`` and call
+``Activate`` on a left click (KDE Plasma 5.27) open the context menu when ``Activate``
+answers an error (their fallback for libappindicator items, which have no ``Activate``):
+so it answers ``NotSupported``, and hosts that honour ``ItemIsMenu`` never call it.
 Each setter emits its ``New*`` signal only when the value really changed.
 """
 
 import logging
 
+from dbus_fast import DBusError
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
@@ -16,6 +20,7 @@ log = logging.getLogger(__name__)
 INTERFACE = "org.kde.StatusNotifierItem"
 ITEM_PATH = "/StatusNotifierItem"
 MENU_PATH = "/MenuBar"
+ACTIVATE_ERROR = "org.freedesktop.DBus.Error.NotSupported"
 
 
 class StatusNotifierItem(ServiceInterface):
@@ -122,7 +127,10 @@ class StatusNotifierItem(ServiceInterface):
 
     @dbus_method()
     def Activate(self, x: "i", y: "i") -> None:
-        log.debug("Activate at %s,%s: nothing to do (the item is a menu)", x, y)
+        # Plasma's tray: "On error try to invoke the context menu" (StatusNotifierItem.qml)
+        log.debug("Activate at %s,%s: answered %s so the host opens the menu", x, y,
+                  ACTIVATE_ERROR)
+        raise DBusError(ACTIVATE_ERROR, "the item is a menu (ItemIsMenu): open its menu")
 
     @dbus_method()
     def SecondaryActivate(self, x: "i", y: "i") -> None:

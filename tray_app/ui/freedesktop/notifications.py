@@ -6,7 +6,10 @@
   shows it ("Log in again", "Sign in") and the ``default`` action (a click on the bubble);
   ``ActionInvoked`` from that server runs exactly what the menu row runs. Without
   ``actions`` the body says what to click in the tray menu;
-- ``replaces_id`` per subject: a newer notification about a login replaces its bubble.
+- ``replaces_id`` per subject: a newer notification about a login replaces its bubble;
+- at Quit (``close_shown``) the tray closes the bubbles it sent that the server has not
+  closed yet: a critical one stays on screen until closed, and its button would then run
+  nothing.
 
 ``send`` may be called from any thread; the D-Bus work happens on the asyncio loop.
 """
@@ -28,6 +31,7 @@ BUS_NAME = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
 INTERFACE = "org.freedesktop.Notifications"
 SEND_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 3.0  # at Quit: a hung server must not keep the tray from ending
 URGENCY_NORMAL, URGENCY_CRITICAL = 1, 2
 DEFAULT_ACTION_KEY = "default"
 MATCH_RULES = (f"type='signal',interface='{INTERFACE}',member='ActionInvoked'",
@@ -51,6 +55,7 @@ class NativeNotifier:
         self._ids_by_subject: dict[str, int] = {}
         self._buttons: dict[int, Button] = {}  # notification id -> its button
         self._server: str | None = None  # unique bus name of the server that showed them
+        self._shown: set[int] = set()  # ids sent and not closed (by the server or us)
 
     async def attach(self, bus) -> None:
         """Use ``bus`` (connected, on the running loop) and listen for button presses."""
@@ -104,7 +109,10 @@ class NativeNotifier:
             log.warning("notification %r not shown: %s", title, error)
             return False
         notification_id = reply.body[0]
+        if reply.sender != self._server:  # a new server: the old one's bubbles are gone
+            self._shown.clear()
         self._server = reply.sender
+        self._shown.add(notification_id)
         if subject:
             self._ids_by_subject[subject] = notification_id
         if with_button:
@@ -138,3 +146,27 @@ class NativeNotifier:
             self._run_action(button.action)
         elif message.member == "NotificationClosed":
             self._buttons.pop(message.body[0], None)
+            self._shown.discard(message.body[0])
+
+    async def close_shown(self) -> int:
+        """CloseNotification for each bubble still shown (on the bus loop, at Quit);
+        returns how many were asked to close."""
+        shown, self._shown = sorted(self._shown), set()
+        if not shown or self._bus is None or not self._bus.connected:
+            return 0
+        calls = [self._bus.call(Message(destination=self._server or BUS_NAME, path=PATH,
+                                        interface=INTERFACE, member="CloseNotification",
+                                        signature="u", body=[notification_id]))
+                 for notification_id in shown]
+        try:
+            replies = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True),
+                                             CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.warning("closing %d notification(s) at quit: no answer from the server",
+                        len(shown))
+            return len(shown)
+        failed = [i for i, reply in zip(shown, replies, strict=True)
+                  if not isinstance(reply, Message) or reply.message_type == MessageType.ERROR]
+        log.info("closed %d notification(s) still shown%s", len(shown) - len(failed),
+                 f" ({len(failed)} already gone)" if failed else "")
+        return len(shown)
