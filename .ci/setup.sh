@@ -30,6 +30,9 @@ APT_PACKAGES=(
   # plasma-desktop brings the shell package plasmashell needs) on Xvfb
   xfce4-panel xfwm4 xfce4-notifyd xfconf
   plasma-workspace kwin-x11 plasma-desktop x11-utils tesseract-ocr-eng
+  # tests/integration/test_windows_wine.py: the Windows build under Wine (64-bit only),
+  # xwininfo (x11-utils) counts docked icons; osslsigncode reads python313.dll's signature
+  wine64 wine x11-utils unzip osslsigncode
 )
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -47,4 +50,7 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test,linux-gui]'
+# The Wine lane's cache (embeddable CPython 3.13, win_amd64 wheels, a Wine prefix; about
+# 40 s once, then reused): ~/.cache/ecr-token-tray-tests/wine (ECR_TOKEN_TRAY_TEST_CACHE).
+.venv/bin/python -m tests.wine_support
 echo "setup done: .venv ready ($(.venv/bin/python --version))"

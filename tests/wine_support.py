@@ -78,9 +78,10 @@ class Result:
 def run_wine(env: dict[str, str], argv: Sequence[str], timeout: float = WINE_TIMEOUT,
              input_text: str | None = None) -> Result:
     """A Windows program through `wine`, std handles as pipes, CRLF made LF."""
+    drive_c = Path(env["WINEPREFIX"]) / "drive_c"  # cwd C:\, not a Unix path (no Z:)
     result = subprocess.run(["wine", *argv], env=env, capture_output=True, timeout=timeout,
                             input=(input_text or "").encode(), check=False,
-                            cwd=Path(env["WINEPREFIX"]) / "drive_c")  # C:\, not a Unix path
+                            cwd=drive_c if drive_c.is_dir() else None)
     decode = lambda data: data.decode("utf-8", "replace").replace("\r\n", "\n")  # noqa: E731
     return Result(result.returncode, decode(result.stdout), decode(result.stderr))
 
@@ -272,19 +273,24 @@ def session_prefix(folder: Path, cache: Path = CACHE) -> WinePrefix:
     return WinePrefix(prefix)
 
 
-def install_app(target: Path, wheel_dir: Path) -> None:
-    """This checkout as the wheel users install (tracked and changed files, no .venv)."""
-    shutil.rmtree(target, ignore_errors=True)
-    source = wheel_dir / "src"
-    shutil.rmtree(wheel_dir, ignore_errors=True)
+def copy_checkout(target: Path) -> Path:
+    """This checkout's tracked and new files (as they are now; no .venv, no ignored files)."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                             "--exclude-standard"], cwd=ROOT, capture_output=True,
                            check=True).stdout.split(b"\0")
     for name in filter(None, files):
         path = ROOT / os.fsdecode(name)
         if path.is_file():
-            (source / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, source / os.fsdecode(name))
+            (target / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / os.fsdecode(name))
+    return target
+
+
+def install_app(target: Path, wheel_dir: Path) -> None:
+    """This checkout as the wheel users install."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(wheel_dir, ignore_errors=True)
+    source = copy_checkout(wheel_dir / "src")
     _pip("wheel", "--no-deps", "-w", str(wheel_dir), str(source))
     wheel = next(wheel_dir.glob("ecr_token_tray-*.whl"))
     _pip("install", "--no-deps", "--target", str(target), str(wheel))
@@ -300,3 +306,109 @@ if __name__ == "__main__":
         print(f"wine lane not prepared: {why}")
         sys.exit(0)
     print(f"wine lane cache: {prepare()} ({seconds_since(started):.0f} s)")
+
+
+# -- an X display with an XEmbed tray (Wine's explorer docks notify icons into it) -----------
+
+@dataclass
+class TrayDisplay:
+    display: str
+    folder: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def x(self, *argv: str, timeout: float = 30) -> str:
+        return subprocess.run(list(argv), env={**os.environ, "DISPLAY": self.display},
+                              capture_output=True, text=True, timeout=timeout,
+                              check=False).stdout
+
+    def panel(self) -> tuple[int, int, int, int] | None:
+        """trayer's panel window (width, height, x, y). With ``--widthtype request`` it is
+        2 px plus 20 px per docked icon (Wine embeds one 20x30 window per notify icon)."""
+        import re
+
+        for line in self.x("xwininfo", "-root", "-tree").splitlines():
+            if '"panel": ("panel" "trayer")' in line:
+                found = re.search(r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)", line)
+                if found:
+                    return tuple(int(n) for n in found.groups())  # type: ignore[return-value]
+        return None
+
+    def icon_count(self) -> int:
+        panel = self.panel()
+        return (panel[0] - 2) // 20 if panel else 0
+
+    def screenshot(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.x("import", "-window", "root", str(path))
+        return path
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
+
+
+@contextlib.contextmanager
+def tray_display(folder: Path) -> Iterator[TrayDisplay]:
+    """Xvfb (display number from -displayfd) and trayer at the top right, sized by its icons."""
+    folder.mkdir(parents=True, exist_ok=True)
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0",
+                             "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        number = pipe.readline().strip()
+    screen = TrayDisplay(f":{number}", folder, [xvfb])
+    try:
+        with (folder / "trayer.log").open("wb") as log:
+            screen.processes.append(subprocess.Popen(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                 "--height", "32", "--SetDockType", "true", "--transparent", "true",
+                 "--alpha", "0", "--tint", "0x303030", "--expand", "true"],
+                env={**os.environ, "DISPLAY": screen.display}, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        wait_for(lambda: screen.panel() is not None, 30, "trayer's panel")
+        screen.x("xdotool", "mousemove", "500", "500")
+        yield screen
+    finally:
+        screen.stop()
+
+
+def wait_for(check, timeout: float, what: str, step: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(step)
+
+
+def post_to_tray_icon(prefix: WinePrefix, message: int, lparam: int) -> Result:
+    """Post a window message to the tray icon's window, as Windows' shell does (e.g. the
+    balloon-click notification): a Windows Python program finds pystray's window by class
+    name (``ecr-token-tray<id>SystemTrayIcon``) and calls PostMessageW."""
+    script = (
+        "import ctypes, ctypes.wintypes as w, sys\n"
+        "user32 = ctypes.windll.user32\n"
+        "found = []\n"
+        "@ctypes.WINFUNCTYPE(w.BOOL, w.HWND, w.LPARAM)\n"
+        "def each(hwnd, _):\n"
+        "    name = ctypes.create_unicode_buffer(256)\n"
+        "    user32.GetClassNameW(hwnd, name, 256)\n"
+        "    if name.value.startswith('ecr-token-tray') and "
+        "name.value.endswith('SystemTrayIcon'):\n"
+        "        found.append(hwnd)\n"
+        "    return True\n"
+        "user32.EnumWindows(each, 0)\n"
+        "for hwnd in found:\n"
+        f"    user32.PostMessageW(hwnd, {message}, 0, {lparam})\n"
+        "print(len(found))\n")
+    return prefix.run([prefix.python, "-c", script])

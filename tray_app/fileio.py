@@ -14,6 +14,16 @@ from tray_app.errors import SourceError
 MAX_FILE_BYTES = 10 * 1024 * 1024  # no credential file is legitimately larger
 
 
+def unreadable_hint(path: Path, platform: str | None = None) -> str:
+    from tray_app.platforms import file_modes_apply  # only on this error: `status` stays lean
+
+    if file_modes_apply(platform):
+        return f"run `chmod u+r {path}` or check who owns it"
+    # Windows: an ACL, or another program holding the file open (a sharing violation).
+    return ("check its owner and permissions (Properties > Security), or close the program"
+            " that holds it open")
+
+
 def read_json_file(path: Path) -> object | None:
     """Parse a JSON file; None when it does not exist. Trouble raises SourceError naming it."""
     try:
@@ -21,8 +31,7 @@ def read_json_file(path: Path) -> object | None:
     except FileNotFoundError:
         return None
     except PermissionError:
-        raise SourceError(f"{path}: no permission to read it",
-                          f"run `chmod u+r {path}` or check who owns it") from None
+        raise SourceError(f"{path}: no permission to read it", unreadable_hint(path)) from None
     except OSError as error:
         hint = ("the path is a symlink loop; point it at a real file" if error.errno == errno.ELOOP
                 else "check the path and the disk")

@@ -14,6 +14,10 @@ from enum import StrEnum
 from tray_app.hosts import RegistryRef
 from tray_app.record import record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from tray_app.stores import StoreFacts, StoreProblem
+
 
 class State(StrEnum):
     OK = "ok"
@@ -25,6 +29,15 @@ class State(StrEnum):
 
     @property
     def needs_attention(self) -> bool:
+        """What "attention" means, everywhere: the login stopped working (expired) or is
+        about to (critical). The native tray's NeedsAttention status, `status --check` and
+        the prompt summary's count all ask this; warning alone is not attention."""
+        return self in (State.CRITICAL, State.EXPIRED)
+
+    @property
+    def due_for_renewal(self) -> bool:
+        """Warning, critical or expired: what `login --expiring`, "Refresh expiring" and
+        automatic renewal pick up (renewing early is not the same as needing attention)."""
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 
@@ -83,6 +96,7 @@ class RegistryStatus:
     credentials_seconds_left: int | None = None
     credentials_from: str | None = None  # "SSO session corp"
     kubernetes: KubeSecretRef | None = None  # source "kubernetes": which secret
+    store_problem: StoreProblem | None = None  # its credential store cannot hold a login
 
     @property
     def host(self) -> str:
@@ -141,6 +155,7 @@ class Snapshot:
     sso_sessions: tuple[SsoStatus, ...]
     errors: tuple[SourceProblem, ...] = ()
     notices: tuple[SourceProblem, ...] = ()  # quiet facts (a stopped cluster); not errors
+    stores: StoreFacts | None = None  # Docker's credential stores, for new logins' checks
 
     def soonest(self) -> RegistryStatus | None:
         """The watched login that stops working first (managed rows: their credentials)."""

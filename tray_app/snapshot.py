@@ -6,6 +6,7 @@ Local files only: nothing here talks to AWS, so it is cheap and safe to repeat.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from tray_app.errors import SourceError, TrayAppError
 from tray_app.hosts import RegistryRef
 from tray_app.model import FoundLogin, RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
-from tray_app.settings import Paths, Settings
+from tray_app.settings import Paths, Settings, load_settings
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import is_bare_key
 from tray_app.sources.aws_config import (
@@ -24,10 +25,13 @@ from tray_app.sources.aws_config import (
     read_sso_token,
 )
 from tray_app.sources.docker_config import (
+    ECR_LOGIN,
     DockerConfig,
     file_logins,
+    helper_names,
     is_ecr_login,
     load_docker_config,
+    missing_helpers,
 )
 from tray_app.sources.ecr_login import managed_logins, read_cache_expiries
 from tray_app.sources.podman import podman_logins
@@ -38,6 +42,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of
 if TYPE_CHECKING:
     from typing import Protocol
 
+    from tray_app.stores import StoreFacts
+
     class ClusterSource(Protocol):
         """Pull secrets of Kubernetes clusters (tray_app.sources.kubernetes.ClusterScan)."""
 
@@ -46,8 +52,10 @@ if TYPE_CHECKING:
 
 
 def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
-                  clusters: ClusterSource | None = None) -> Snapshot:
-    """``clusters``: also list Kubernetes pull secrets (only when a kubeconfig exists)."""
+                  clusters: ClusterSource | None = None, platform: str | None = None
+                  ) -> Snapshot:
+    """``clusters``: also list Kubernetes pull secrets (only when a kubeconfig exists).
+    ``platform``: the OS whose credential stores to judge (default: this one's)."""
     now = now or utc_now()
     found = Findings()
     ecr_cache = _guarded(found, paths.ecr_cache, lambda: _ecr_cache(paths), {})
@@ -78,10 +86,47 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
         if login.registry.host not in settings.ignored_hosts
     ]
     rows = [_with_credentials(row, sessions, settings) if row.managed else row for row in rows]
+    stores = None
+    if docker is not None and (docker.creds_store or docker.cred_helpers):
+        stores = _store_facts(docker, paths, ecr_cache, found, platform)
+        rows = _with_store_problems(rows, stores, now)
     rows.sort(key=lambda r: (r.registry.public, r.registry.account_id or "", r.registry.region,
                              r.host, r.where))
     return Snapshot(now, tuple(rows), tuple(sessions), tuple(_unique(found.problems)),
-                    tuple(_unique(found.notices)))
+                    tuple(_unique(found.notices)), stores)
+
+
+def _store_facts(docker: DockerConfig, paths: Paths, ecr_cache: dict[str, datetime],
+                 found: Findings, platform: str | None) -> StoreFacts:
+    """What the sources learnt about the stores config.json names (imported only then)."""
+    from tray_app.stores import StoreFacts
+
+    platform = platform or sys.platform
+    missing = missing_helpers(docker, platform=platform)
+    return StoreFacts(
+        config_path=str(docker.path), creds_store=docker.creds_store,
+        cred_helpers=docker.cred_helpers, missing=missing,
+        failing=dict(found.broken_helpers), cache_path=str(paths.ecr_cache),
+        cache_expiries=ecr_cache, platform=platform,
+        ecr_login_installed=ECR_LOGIN not in missing and _ecr_login_on_path(docker, missing))
+
+
+def _ecr_login_on_path(docker: DockerConfig, missing: frozenset[str]) -> bool:
+    """Is docker-credential-ecr-login installed? Known from ``missing`` when the config
+    names it; else one more PATH look-up."""
+    if ECR_LOGIN in helper_names(docker):
+        return ECR_LOGIN not in missing
+    probe = docker._replace(creds_store=ECR_LOGIN, cred_helpers={})
+    return ECR_LOGIN not in missing_helpers(probe)
+
+
+def _with_store_problems(rows: list[RegistryStatus], stores: StoreFacts, now: datetime
+                         ) -> list[RegistryStatus]:
+    from tray_app.stores import needs_store_check, store_problem
+
+    return [row._replace(store_problem=store_problem(row.host, stores, now))
+            if needs_store_check(row.source) and row.kubernetes is None else row
+            for row in rows]
 
 
 def has_kubeconfig(paths: Paths, settings: Settings | None = None) -> bool:
@@ -191,7 +236,7 @@ def _with_credentials(row: RegistryStatus, sessions: list[SsoStatus], settings: 
     ends = f"ended {iso_utc(session.expires_at)} ({left})" if (seconds_left or 0) <= 0 \
         else f"ends {iso_utc(session.expires_at)} (in {left})"
     return row._replace(
-        state=state if state.needs_attention else State.MANAGED,
+        state=state if state.due_for_renewal else State.MANAGED,
         credentials_expire_at=session.expires_at,
         credentials_seconds_left=seconds_left,
         credentials_from=name,
@@ -235,10 +280,7 @@ def profile_for(registry: RegistryRef, settings: Settings, aws: AwsConfig) -> st
 def configured_profile(registry: RegistryRef, paths: Paths) -> str | None:
     """``profile_for`` from the files alone, for a registry no row names yet; a file that
     cannot be read counts as empty (``status`` reports it)."""
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError:
-        settings = Settings()
+    settings, _ = load_settings(paths)
     try:
         aws = load_aws_config(paths.aws_config)
     except TrayAppError:

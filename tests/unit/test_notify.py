@@ -85,5 +85,5 @@ def test_terminal_notifier_prints_and_passes_on(no_notify_send):
     assert icon.shown == [("2 ECR logins need attention", "a expired\nb ends in 5 min")]
 
 
-def _raise(title: str, body: str, urgent: bool) -> None:
+def _raise(title: str, body: str, urgent: bool, button: object = None) -> None:
     raise OSError("backend exploded")

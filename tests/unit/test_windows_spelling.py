@@ -93,3 +93,12 @@ def test_windows_stop_signals_exist_in_windows_signal_module_names():
     # CPython's signal module on Windows: SIGABRT SIGBREAK SIGFPE SIGILL SIGINT SIGSEGV SIGTERM
     windows_signals = {"SIGABRT", "SIGBREAK", "SIGFPE", "SIGILL", "SIGINT", "SIGSEGV", "SIGTERM"}
     assert set(platforms.stop_signal_names("win32")) <= windows_signals
+
+
+def test_an_unreadable_file_on_windows_gets_no_chmod_advice():
+    from tray_app.fileio import unreadable_hint
+
+    path = Path(r"C:\Users\me\.docker\config.json")
+    assert "chmod" not in unreadable_hint(path, "win32")
+    assert unreadable_hint(Path("/home/me/.docker/config.json"), "linux").startswith(
+        "run `chmod u+r")

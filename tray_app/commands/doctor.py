@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
+    checks += check_credential_stores(paths)
     checks += check_sso_config(paths)
     checks += check_kubernetes(paths)
     tray = check_tray_backend(paths)
@@ -248,6 +249,31 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
     return checks
 
 
+def check_credential_stores(paths: Paths, platform: str | None = None) -> list[Check]:
+    """Logins whose credential store cannot hold them (tray_app.stores), each with its fix;
+    with a broken ``credsStore`` and no ECR login yet, what the next login would meet."""
+    from tray_app.settings import load_settings
+    from tray_app.snapshot import take_snapshot
+    from tray_app.stores import STALE_CACHE, store_problem
+
+    settings, _ = load_settings(paths)  # a broken config.toml is reported by `status`
+    snapshot = take_snapshot(paths, settings, platform=platform)
+    problems = list(dict.fromkeys(r.store_problem for r in snapshot.registries
+                                  if r.store_problem is not None))
+    stores = snapshot.stores
+    if stores is not None and stores.creds_store and not any(
+            p.host not in stores.cred_helpers for p in problems):
+        example = store_problem("HOST", stores, snapshot.generated_at)
+        if example is not None and example.blocks_login:
+            problems.append(example)
+    checks = [Check(WARN if p.kind == STALE_CACHE else FAIL, "credential store",
+                    f"{'any ECR registry' if p.host == 'HOST' else p.host}: {p.reason}", p.fix)
+              for p in problems]
+    if stores is not None and not checks:
+        checks.append(Check(PASS, "credential store", "every ECR login's store can hold it"))
+    return checks
+
+
 # --------------------------------------------------------------------------------------
 # SSO configuration
 # --------------------------------------------------------------------------------------
@@ -312,18 +338,13 @@ def check_kubernetes(paths: Paths) -> list[Check]:
     """kubectl, the contexts found, which count as local, and whether each answers.
 
     Only local (or listed) contexts are contacted, each with an explicit --context."""
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
 
     present = [p for p in paths.kubeconfigs if p.is_file()]
     if not present:
         return [Check(PASS, "kubernetes", "no kubeconfig (needed only for the pull secrets of"
                       " local clusters)")]
-    try:
-        settings = Settings.load(paths.config_file)
-    except SourceError:
-        settings = Settings()
-    except Exception:  # a broken config.toml is reported by `status`
-        settings = Settings()
+    settings, _ = load_settings(paths)  # a broken config.toml is reported by `status`
     if not settings.kubernetes:
         return [Check(PASS, "kubernetes", "turned off in the config ([kubernetes] enabled ="
                       " false)")]
@@ -390,13 +411,10 @@ def tray_facts(paths: Paths | None = None):
 
 
 def _configured_backend(paths: Paths) -> str:
-    from tray_app.errors import TrayAppError
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
 
-    try:
-        return Settings.load(paths.config_file).tray_backend
-    except TrayAppError:
-        return "auto"
+    settings, problem = load_settings(paths)
+    return "auto" if problem else settings.tray_backend
 
 
 def check_tray_backend(paths: Paths | None = None) -> TrayCheck:

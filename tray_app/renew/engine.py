@@ -78,14 +78,17 @@ def renew(rows: Sequence[RegistryStatus], options: LoginOptions = LoginOptions()
     started = time.monotonic()
     deadline = started + options.timeout
     run = _Run(Paths.from_env(), options, progress or (lambda _text: None), deadline)
-    groups = group_rows(_unique(rows), options.profile)
+    blocked = [row for row in _unique(rows) if _store_cannot_hold(row)]
+    groups = group_rows([row for row in _unique(rows) if row not in blocked], options.profile)
     log.info("login: %d registries in %d token groups", len(rows), len(groups))
     pool = concurrent.futures.ThreadPoolExecutor(
         max_workers=max(1, min(MAX_PARALLEL_GROUPS, len(groups))),
         thread_name_prefix="renew")
     futures = {pool.submit(run.group, group): group for group in groups}
     done, pending = concurrent.futures.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-    results: dict[tuple, list[RegistryOutcome]] = {}
+    results: dict[tuple, list[RegistryOutcome]] = {
+        ("store", *row.identity): [_failed(row, options.profile or row.profile,
+                                           _cannot_hold(row))] for row in blocked}
     for future in done:
         results[futures[future].key] = future.result()
     for future in pending:
@@ -295,6 +298,17 @@ def _outcome(row: RegistryStatus, profile: str | None, result: str,
 
 def _failed(row: RegistryStatus, profile: str | None, reason: str) -> RegistryOutcome:
     return _outcome(row, profile, "failed", None, False, f"failed - {reason}")
+
+
+def _store_cannot_hold(row: RegistryStatus) -> bool:
+    """Would storing a token for this row fail in its credential store (tray_app.stores)?
+    Said before any AWS call, instead of failing inside `docker login`."""
+    return row.store_problem is not None and row.store_problem.blocks_login
+
+
+def _cannot_hold(row: RegistryStatus) -> str:
+    problem = row.store_problem
+    return f"{problem.reason} - fix: {problem.fix}"
 
 
 def _unique(rows: Sequence[RegistryStatus]) -> list[RegistryStatus]:

@@ -76,14 +76,24 @@ class CredentialHelper:
             message = _first_line(result.stdout or result.stderr)
             if NOT_FOUND_MARKER in message:
                 return None
-            raise SourceError(f"{self.program} {action}: failed (exit {result.returncode}:"
-                              f" {message or 'no message'})", "run it by hand to see why")
+            raise HelperFailed(f"{self.program} {action}: failed (exit {result.returncode}:"
+                               f" {message or 'no message'})", "run it by hand to see why",
+                               message or f"exit {result.returncode}")
         try:
             return json.loads(result.stdout)
         except (ValueError, RecursionError):
             # Never echo the output: it may hold a secret.
             raise SourceError(f"{self.program} {action}: printed something that is not JSON",
                               "check the helper's version, or run it by hand") from None
+
+
+class HelperFailed(SourceError):
+    """The helper ran and answered with an error (Docker Desktop's when it is not running).
+    ``output``: its own error line, shortened and masked."""
+
+    def __init__(self, title: str, hint: str, output: str) -> None:
+        super().__init__(title, hint)
+        self.output = output
 
 
 class OutputTooLarge(Exception):
@@ -214,6 +224,7 @@ def helper_logins(config: DockerConfig) -> Findings:
                 continue
             if isinstance(answer, SourceError):
                 found.problem(helper.program, str(answer))
+                _note_failure(found, name, answer)
                 found.logins.append(FoundLogin(registry, helper.program, helper.program, url,
                                                detail=str(answer)))
                 continue
@@ -228,6 +239,7 @@ def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings) 
         listing = store.list()
     except SourceError as error:
         found.problem(store.program, str(error))
+        _note_failure(found, store.name, error)
         # Docker keeps `auths: {host: {}}` placeholders: still show those rows.
         for host in config.ecr_hosts_in_auths():
             if host not in config.cred_helpers:
@@ -236,3 +248,9 @@ def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings) 
         return []
     return [url for url in listing
             if parse_registry(url) and host_of(url) not in config.cred_helpers]
+
+
+def _note_failure(found: Findings, name: str, error: SourceError) -> None:
+    """Remember a helper that ran and failed: the store diagnosis names it (tray_app.stores)."""
+    if isinstance(error, HelperFailed):
+        found.broken_helpers.setdefault(name, error.output)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -78,3 +80,27 @@ def file_logins(config: DockerConfig) -> Findings:
     if config.creds_store:
         return Findings()  # Docker ignores leftover plain `auth` values when a store is set
     return plain_logins(config.auths, config.path, "docker-config", set(config.cred_helpers))
+
+
+def helper_names(config: DockerConfig) -> set[str]:
+    """Every credential helper the config names (``credsStore`` and ``credHelpers``)."""
+    return {name for name in (config.creds_store, *config.cred_helpers.values()) if name}
+
+
+def missing_helpers(config: DockerConfig, environ: Mapping[str, str] | None = None,
+                    platform: str | None = None) -> frozenset[str]:
+    """The helpers whose ``docker-credential-NAME`` is on no PATH folder (Windows: with one
+    of PATHEXT's endings). Stats only: no subprocess, no shutil (``status`` stays light)."""
+    environ = os.environ if environ is None else environ
+    windows = (platform or sys.platform) == "win32"
+    folders = [d for d in environ.get("PATH", "").split(";" if windows else os.pathsep) if d]
+    endings = ([e.lower() for e in environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
+               if windows else [""])
+    return frozenset(name for name in helper_names(config)
+                     if not any(_is_program(os.path.join(folder, f"docker-credential-{name}{e}"),
+                                            windows)
+                                for folder in folders for e in endings))
+
+
+def _is_program(path: str, windows: bool) -> bool:
+    return os.path.isfile(path) and (windows or os.access(path, os.X_OK))

@@ -86,6 +86,8 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
         entries.append(Entry(registry_text(row), ("refresh", row.host, row.source),
                              enabled=refreshable, key=f"registry|{row.host}|{row.source}",
                              state=row.state))
+        if row.store_problem is not None:
+            entries.append(store_problem_entry(row, can_refresh and view.ecr_login_installed))
     entries += _ecr_login_entries(view, can_refresh)
     entries += kubernetes_section(snapshot, can_refresh)
     sessions = snapshot.sso_sessions if snapshot else ()
@@ -119,6 +121,31 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries.append(_separator("separator-quit"))
     entries.append(Entry("Quit", ("quit",), key="quit"))
     return entries
+
+
+STORE_PROBLEM_TEXT = {
+    "helper-missing": "its credential helper is not installed",
+    "helper-failing": "its credential store does not answer",
+    "too-small": "Windows Credential Manager cannot hold it",
+    "stale-ecr-login-cache": "ecr-login's cache holds an expired token",
+}
+
+
+def store_problem_entry(row: RegistryStatus, can_hand_over: bool) -> Entry:
+    """A notice under a login whose credential store cannot hold it: the reason and the
+    fix in its submenu, and (where ecr-login is installed) the fix one click away."""
+    problem = row.store_problem
+    key = f"store|{row.host}|{row.source}"
+    import textwrap  # only with such a notice
+
+    lines = textwrap.wrap(f"{problem.reason} - fix: {problem.fix}", REASON_LIMIT)
+    submenu = [Entry(line, enabled=False, key=f"{key}|{index}")
+               for index, line in enumerate(lines)]
+    if problem.blocks_login and can_hand_over and not row.managed:
+        submenu.insert(0, Entry(f"Fix: {ECR_LOGIN_ON}", ("ecr-login-on", row.host),
+                                key=f"{key}|fix"))
+    summary = STORE_PROBLEM_TEXT.get(problem.kind, "its credential store cannot hold it")
+    return Entry(_clip(f"    {summary}"), submenu=tuple(submenu), key=key)
 
 
 def _ecr_login_entries(view: LoopView, can_act: bool) -> list[Entry]:

@@ -4,13 +4,19 @@ Threads: main (pystray's event loop), pystray's setup thread (starts the schedul
 returns), the scheduler (``TrayLoop.run``), and at most one refresh worker at a time.
 The loop publishes a ``LoopView``; ``_apply`` turns it into icon, tooltip and menu.
 
-Platform threading:
+Menu clicks (and Windows balloon clicks) run on the one action worker of
+``tray_app.service.actions``, never in GTK's, AppKit's or Win32's loop; the view it publishes
+after each click comes back here like any other.
+
+Platform threading (``main_thread_caller``, chosen from the backend pystray runs):
 - gtk/appindicator: pystray's setters post to the GLib main loop themselves (idle_add), so
   calling them from the scheduler thread is safe.
-- macOS (darwin backend, AppKit): every change is posted to the main thread with
-  ``PyObjCTools.AppHelper.callAfter`` (pyobjc comes with pystray on macOS). This path is
-  written to the documented rules but NOT tested here (no macOS machine in CI).
-- win32: pystray sends window messages; setters are safe from any thread.
+- macOS (darwin backend, AppKit): every AppKit call (icon, tooltip, menu, show, stop) is
+  posted to the main thread with ``PyObjCTools.AppHelper.callAfter`` (pyobjc comes with
+  pystray on macOS). Tested with a fake AppKit that records the thread of every call
+  (tests/unit/test_macos_threads.py); never run on a real Mac.
+- win32: pystray sends window messages; setters are safe from any thread. Notifications
+  are balloons of this icon; a click on one runs its action (``tray_app.ui.balloon``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from tray_app import APP_NAME
 from tray_app.errors import TrayAppError
 from tray_app.logs import log_file
 from tray_app.platforms import stop_signal_names
+from tray_app.service.actions import ActionRunner
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions, autostart_view
 from tray_app.ui.backend import Choice
@@ -60,13 +67,11 @@ def choose_backend(paths: Paths, wait_seconds: float = TRAY_HOST_WAIT_SECONDS) -
     """The front end for this desktop (``tray_app.ui.backend``, the decision `doctor` shows).
 
     Waits up to ``wait_seconds`` for a panel to appear; then fails with one line."""
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
     from tray_app.ui.backend import decide, gather_facts
 
-    try:
-        configured = Settings.load(paths.config_file).tray_backend
-    except TrayAppError:
-        configured = None  # the loop reports the broken file; the tray still starts
+    settings, problem = load_settings(paths)
+    configured = None if problem else settings.tray_backend  # the loop reports the problem
     deadline = time.monotonic() + wait_seconds
     while True:
         choice = decide(gather_facts(configured))
@@ -98,8 +103,9 @@ def import_pystray(backend: str | None = None):
 
 @contextmanager
 def _pystray_backend(backend: str | None) -> Iterator[None]:
-    """PYSTRAY_BACKEND=backend while pystray is imported; restored after (children)."""
-    if backend is None or backend in ("darwin", "win32"):
+    """PYSTRAY_BACKEND=backend while pystray is imported (how pystray lets a program pick
+    its backend module); restored after, so children do not inherit it."""
+    if backend is None:
         yield
         return
     saved = os.environ.get("PYSTRAY_BACKEND")
@@ -133,15 +139,23 @@ def _gtk_without_opengl() -> Iterator[None]:
 
 
 def backend_name(icon: object) -> str:
-    return type(icon).__module__.rsplit(".", 1)[-1].lstrip("_")
+    """pystray's backend module of the icon ("win32", "gtk"...), also under our subclass."""
+    module = next((cls.__module__ for cls in type(icon).__mro__
+                   if cls.__module__.startswith("pystray.")), type(icon).__module__)
+    return module.rsplit(".", 1)[-1].lstrip("_")
 
 
-def on_main_thread(function: Callable[[], None]) -> None:
-    if sys.platform == "darwin":
+def main_thread_caller(backend: str) -> Callable[[Callable[[], None]], None]:
+    """How UI code reaches the GUI thread of the pystray backend that runs."""
+    if backend == "darwin":
+        # AppKit: every call on the main thread (recent macOS traps otherwise).
         from PyObjCTools import AppHelper  # shipped with pyobjc, which pystray needs there
-        AppHelper.callAfter(function)
-    else:
-        function()
+        return AppHelper.callAfter
+    return _call_now  # gtk, appindicator, win32, xorg: pystray's setters are thread-safe
+
+
+def _call_now(function: Callable[[], None]) -> None:
+    function()
 
 
 class TrayApp:
@@ -151,9 +165,13 @@ class TrayApp:
         self.paths = paths
         self.backend = backend
         self.icon = None
-        self.notifier = DesktopNotifier(icon_getter=lambda: self.icon)
+        self.notifier = DesktopNotifier(icon_getter=lambda: self.icon,
+                                        platform="darwin" if backend == "darwin" else None)
         self.loop = TrayLoop(paths, self.notifier, on_view=self._show)
         self.actions = TrayActions(self.loop, paths, on_quit=self.quit)
+        self.runner = ActionRunner(self.actions.dispatch,
+                                   after=lambda: self._show(self.loop.view()))
+        self._on_main: Callable[[Callable[[], None]], None] = _call_now
         self._scheduler: threading.Thread | None = None
         self._apply_lock = threading.Lock()
         self._looks: tuple | None = None
@@ -163,10 +181,13 @@ class TrayApp:
 
     def run(self) -> int:
         pystray = import_pystray(self.backend)
-        self.icon = pystray.Icon(APP_NAME, icon=icon_for(None, ICON_PIXELS),
-                                 title=tooltip_text(None), menu=self._menu(self.loop.view()))
+        icon_class, extra = self._icon_class(pystray.Icon)
+        self.icon = icon_class(APP_NAME, icon=icon_for(None, ICON_PIXELS),
+                               title=tooltip_text(None), menu=self._menu(self.loop.view()),
+                               **extra)
         backend = backend_name(self.icon)
         log.info("tray starting with backend %s (pystray)", backend)
+        self._on_main = main_thread_caller(backend)
         if backend == "dummy":  # pystray's test backend cannot run (and would hang at exit)
             raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
                                "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
@@ -192,11 +213,21 @@ class TrayApp:
                 f" `{APP_NAME} watch`") from None
         finally:
             self.loop.stop()
+            self.runner.stop()
             if self._scheduler is not None:
                 self._scheduler.join(timeout=5)
             self.loop.join_worker()
         log.info("tray stopped")
         return 0
+
+    def _icon_class(self, base: type) -> tuple[type, dict]:
+        """Windows: pystray's win32 icon with clickable balloons (tray_app.ui.balloon)."""
+        if not base.__module__.endswith("_win32"):
+            return base, {}
+        from tray_app.ui.balloon import BalloonClicks, win32_icon_class
+
+        return win32_icon_class(base), {"clicks": BalloonClicks(self.runner.submit),
+                                        "on_session_end": self.quit}
 
     def _catch_stop_signals(self, backend: str) -> None:
         """The stop signals (POSIX: SIGTERM/SIGINT/SIGHUP; Windows: SIGINT/SIGBREAK) stop the
@@ -221,22 +252,24 @@ class TrayApp:
             return
         if self._backend_running in GLIB_BACKENDS:
             self._catch_stop_signals(self._backend_running)
-        icon.visible = True
+        self._on_main(lambda: setattr(icon, "visible", True))
         self._scheduler = threading.Thread(target=self.loop.run, name="ecr-token-tray-loop",
                                            daemon=True)
         self._scheduler.start()
 
     def quit(self) -> None:
+        """From any thread: Quit's click, a stop signal, the end of the session."""
         self.loop.stop()
-        if self.icon is not None:
-            self.icon.stop()
+        icon = self.icon
+        if icon is not None:
+            self._on_main(icon.stop)
 
     def _menu(self, view: LoopView):
-        return to_pystray(menu_entries(view, autostart_view()), self.actions.dispatch)
+        return to_pystray(menu_entries(view, autostart_view()), self.runner.submit)
 
     def _show(self, view: LoopView) -> None:
         """Called from the scheduler or a worker thread with the newest view."""
-        on_main_thread(lambda: self._apply(view))
+        self._on_main(lambda: self._apply(view))
 
     def _apply(self, view: LoopView) -> None:
         icon = self.icon
@@ -250,5 +283,6 @@ class TrayApp:
                 self._looks = looks
             icon.title = tooltip_text(view.snapshot, view.busy)
             if entries != self._entries:
-                icon.menu = to_pystray(entries, self.actions.dispatch)
+                icon.menu = to_pystray(entries, self.runner.submit)
                 self._entries = entries
+                log.debug("menu: %s", " | ".join(e.text or "-" for e in entries))

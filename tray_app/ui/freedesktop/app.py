@@ -2,7 +2,8 @@
 notifications over the session bus, fed by the scheduler both front ends share.
 
 Threads: main (asyncio + D-Bus), the scheduler (``TrayLoop.run``), at most one refresh
-worker, and a short-lived thread per menu click (a click may write files or start a
+worker, and the action worker of ``tray_app.service.actions`` where every menu click and
+notification button runs, one at a time (a click may write files, run systemctl or start a
 refresh; the bus never waits for it). The scheduler publishes a ``LoopView``; ``_apply``
 (on the asyncio thread) turns the newest one into icon, tooltip, status and menu.
 
@@ -21,7 +22,7 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
 from tray_app.errors import TrayAppError
-from tray_app.model import State
+from tray_app.service.actions import ActionRunner
 from tray_app.settings import Paths
 from tray_app.ui.actions import APP_TITLE, TrayActions, autostart_view
 from tray_app.ui.freedesktop.dbusmenu import DBusMenu
@@ -38,7 +39,6 @@ WATCHER_PATH = "/StatusNotifierWatcher"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 WATCHER_RULE = ("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
                 f"member='NameOwnerChanged',arg0='{WATCHER}'")
-ATTENTION = (State.EXPIRED, State.CRITICAL)
 
 
 def item_bus_name() -> str:
@@ -47,7 +47,7 @@ def item_bus_name() -> str:
 
 def status_of(view: LoopView) -> str:
     rows = view.snapshot.registries if view.snapshot else ()
-    return "NeedsAttention" if any(r.state in ATTENTION for r in rows) else "Active"
+    return "NeedsAttention" if any(r.state.needs_attention for r in rows) else "Active"
 
 
 class NativeTray:
@@ -56,6 +56,8 @@ class NativeTray:
         self.notifier = NativeNotifier(run_action=self.run_action)
         self.loop = TrayLoop(paths, self.notifier, on_view=self._show)
         self.actions = TrayActions(self.loop, paths, on_quit=self.quit)
+        self.runner = ActionRunner(self.actions.dispatch,
+                                   after=lambda: self._show(self.loop.view()))
         self.item = StatusNotifierItem(APP_TITLE)
         self.menu = DBusMenu(on_click=self.run_action, on_about_to_show=self._menu_opening)
         self.registered = False
@@ -107,6 +109,7 @@ class NativeTray:
                 task.cancel()
         finally:
             self.loop.stop()
+            await asyncio.to_thread(self.runner.stop)
             if scheduler.is_alive():
                 await asyncio.to_thread(scheduler.join, 5)
             await asyncio.to_thread(self.loop.join_worker)
@@ -115,7 +118,7 @@ class NativeTray:
             bus.disconnect()
 
     def quit(self) -> None:
-        """From any thread (the Quit row runs on a click thread)."""
+        """From any thread (Quit's click runs on the bus thread, a signal too)."""
         loop, stop = self._aloop, self._stop
         if loop is not None and stop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(stop.set)
@@ -162,10 +165,10 @@ class NativeTray:
 
     # -- clicks --------------------------------------------------------------------------------
     def run_action(self, action: Action) -> None:
-        """A menu row or a notification button: run it off the bus thread."""
+        """A menu row or a notification button: queued for the action worker, so the bus
+        keeps answering while it runs."""
         log.info("tray action: %s", action[0])
-        threading.Thread(target=self.actions.dispatch, args=(action,),
-                         name="ecr-token-tray-click", daemon=True).start()
+        self.runner.submit(action)
 
     def _menu_opening(self) -> None:
         """The panel is about to show the menu: re-read what may have changed outside

@@ -1,0 +1,96 @@
+"""Windows balloons (tray_app.ui.balloon): the text leads with the action, a click on the
+balloon or the icon runs it once, and a plain click opens the menu. The window messages are
+Windows' own numbers; the same code runs for real under Wine (test_windows_wine.py)."""
+
+from __future__ import annotations
+
+from tray_app.alerts import LOGIN_BUTTON, Button
+from tray_app.ui import balloon
+from tray_app.ui.notify import DesktopNotifier
+
+HOST = "111111111111.dkr.ecr.eu-central-1.amazonaws.com"
+BUTTON = Button(*LOGIN_BUTTON, ("refresh", HOST, "docker"), "Press Log in again to renew.")
+
+
+def test_the_balloon_text_starts_with_what_a_click_does():
+    _title, text = balloon.balloon_text("ECR login expires in 10 min", "To renew: ...", BUTTON)
+    assert text.splitlines()[0] == "Click here to log in again."
+    assert balloon.balloon_text("t", "body", None) == ("t", "body")
+
+
+def test_the_balloon_text_fits_notifyicondata():
+    title, text = balloon.balloon_text("T" * 200, "x" * 1000, BUTTON)
+    assert len(title) <= 63 and len(text) <= 255  # WCHAR[64] / WCHAR[256] with the NUL
+    assert text.startswith("Click here to log in again.")
+
+
+def test_a_balloon_click_runs_the_action_once():
+    ran = []
+    clicks = balloon.BalloonClicks(ran.append)
+    clicks.shown(BUTTON)
+    assert clicks.on_icon_message(balloon.NIN_BALLOONUSERCLICK) == "ran"
+    assert clicks.on_icon_message(balloon.NIN_BALLOONUSERCLICK) == "pass"
+    assert ran == [("refresh", HOST, "docker")]
+
+
+def test_an_icon_click_runs_the_pending_action_then_opens_the_menu():
+    ran = []
+    clicks = balloon.BalloonClicks(ran.append)
+    clicks.shown(BUTTON)
+    assert clicks.on_icon_message(balloon.WM_LBUTTONUP) == "ran"
+    assert clicks.on_icon_message(balloon.WM_LBUTTONUP) == "menu"
+    assert ran == [BUTTON.action]
+
+
+def test_a_balloon_without_an_action_clears_the_old_one():
+    ran = []
+    clicks = balloon.BalloonClicks(ran.append)
+    clicks.shown(BUTTON)
+    clicks.shown(None)
+    assert clicks.on_icon_message(balloon.NIN_BALLOONUSERCLICK) == "pass"
+    assert clicks.on_icon_message(balloon.WM_RBUTTONUP) == "pass"  # pystray's menu
+    assert ran == []
+
+
+class Win32IconStandIn:
+    """The part of pystray's win32 Icon the subclass builds on (window messages in, the
+    balloon out), recording what it is asked to do."""
+
+    HAS_NOTIFICATION = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._message_handlers: dict = {}
+        self.menu = ["a menu"]
+        self.calls: list = []
+
+    def notify(self, message, title=None):
+        self.calls.append(("notify", title, message))
+
+    def _on_notify(self, wparam, lparam):
+        self.calls.append(("pystray _on_notify", lparam))
+
+
+def test_the_notifier_on_windows_uses_the_icons_balloon_and_plyer_last():
+    ran = []
+    icon = balloon.win32_icon_class(Win32IconStandIn)(
+        "ecr-token-tray", clicks=balloon.BalloonClicks(ran.append), on_session_end=list)
+    notifier = DesktopNotifier(icon_getter=lambda: icon, platform="win32")
+    assert [name for name, _ in notifier.backends] == ["tray icon", "plyer"]
+    assert notifier.send("ECR login expires in 10 min", "To renew: click", button=BUTTON)
+    ((what, title, text),) = icon.calls
+    assert (what, title) == ("notify", "ECR login expires in 10 min")
+    assert text.startswith("Click here to log in again.")
+    icon._on_notify(0, balloon.NIN_BALLOONUSERCLICK)
+    assert ran == [BUTTON.action]
+    icon._on_notify(0, balloon.WM_LBUTTONUP)  # nothing pending: the menu, as a right click
+    assert icon.calls[-1] == ("pystray _on_notify", balloon.WM_RBUTTONUP)
+
+
+def test_log_off_is_allowed_and_stops_the_tray():
+    stopped = []
+    icon = balloon.win32_icon_class(Win32IconStandIn)(
+        "ecr-token-tray", clicks=balloon.BalloonClicks(list),
+        on_session_end=lambda: stopped.append(True))
+    assert icon._message_handlers[balloon.WM_QUERYENDSESSION](0, 0) == 1
+    icon._message_handlers[balloon.WM_ENDSESSION](1, 0)
+    assert stopped == [True]

@@ -1,0 +1,120 @@
+"""Windows notifications as balloons of the tray's own icon, and what a click on them does.
+
+plyer's Windows notifications add a second, hidden notify icon per message (two icons side
+by side, the balloon on the stranger) and block about 10 s each; its balloons cannot be
+clicked. Here the tray's own pystray icon shows the balloon (``Shell_NotifyIcon`` with
+``NIF_INFO``, which returns at once), its text starts with what a click does, and:
+
+- a click on the balloon (the shell sends ``NIN_BALLOONUSERCLICK`` to the icon's window) or
+  on the icon while that action is pending runs it, exactly as its menu row would;
+- a left click with nothing pending opens the menu (the right click always does);
+- ``WM_QUERYENDSESSION`` is answered yes (pystray answers 0, which would hold up a log-off)
+  and ``WM_ENDSESSION`` stops the tray, logged.
+
+:class:`BalloonClicks` is the decision, pure and testable anywhere; :func:`win32_icon_class`
+wraps pystray's win32 ``Icon`` (imported on Windows only).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from tray_app.alerts import Button
+
+log = logging.getLogger(__name__)
+
+WM_USER = 0x0400
+NIN_BALLOONSHOW = WM_USER + 2
+NIN_BALLOONHIDE = WM_USER + 3
+NIN_BALLOONTIMEOUT = WM_USER + 4
+NIN_BALLOONUSERCLICK = WM_USER + 5
+WM_LBUTTONUP = 0x0202
+WM_RBUTTONUP = 0x0205
+WM_QUERYENDSESSION = 0x0011
+WM_ENDSESSION = 0x0016
+# NOTIFYICONDATAW: szInfoTitle is WCHAR[64], szInfo WCHAR[256] (with the terminating NUL);
+# ctypes refuses a longer string, so the text is cut to fit.
+TITLE_CHARS = 63
+TEXT_CHARS = 255
+
+Action = tuple[str, ...]
+
+
+def balloon_text(title: str, body: str, button: Button | None) -> tuple[str, str]:
+    """Title and text for a balloon: with an action, the text opens with what a click does
+    (a balloon shows a few lines; the action must not be cut off)."""
+    if button is not None:
+        body = f"Click here to {button.label.lower()}.\n{body}"
+    return _cut(title, TITLE_CHARS), _cut(body, TEXT_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class BalloonClicks:
+    """The action the last balloon named, and what a message from the shell means."""
+
+    def __init__(self, run: Callable[[Action], None]) -> None:
+        self._run = run
+        self._pending: Action | None = None
+        self._lock = threading.Lock()  # set by the notifier's thread, read by the GUI thread
+
+    @property
+    def pending(self) -> Action | None:
+        return self._pending
+
+    def shown(self, button: Button | None) -> None:
+        """A new balloon replaces the old one, and its action (or none) the old action."""
+        with self._lock:
+            self._pending = button.action if button is not None and button.action else None
+
+    def on_icon_message(self, message: int) -> str:
+        """What to do for a callback message of the icon: "ran", "menu" or "pass" (let
+        pystray handle it)."""
+        if message in (NIN_BALLOONUSERCLICK, WM_LBUTTONUP):
+            with self._lock:
+                action, self._pending = self._pending, None
+            if action is not None:
+                how = "balloon" if message == NIN_BALLOONUSERCLICK else "icon"
+                log.info("%s clicked: running %s", how, action[0])
+                self._run(action)
+                return "ran"
+            return "menu" if message == WM_LBUTTONUP else "pass"
+        return "pass"
+
+
+def win32_icon_class(base: type) -> type:
+    """pystray's win32 ``Icon`` with clickable balloons and a clean log-off."""
+
+    class BalloonIcon(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, clicks: BalloonClicks, on_session_end: Callable[[], None],
+                     **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.clicks = clicks
+            self._on_session_end = on_session_end
+            self._message_handlers[WM_QUERYENDSESSION] = lambda _wparam, _lparam: 1
+            self._message_handlers[WM_ENDSESSION] = self._on_end_session
+
+        def balloon(self, title: str, body: str, button: Button | None) -> None:
+            title, text = balloon_text(title, body, button)
+            self.clicks.shown(button)
+            self.notify(text, title)
+
+        def _on_notify(self, wparam, lparam):
+            what = self.clicks.on_icon_message(lparam)
+            if what == "menu" and self.menu:
+                return super()._on_notify(wparam, WM_RBUTTONUP)
+            if what == "pass":
+                return super()._on_notify(wparam, lparam)
+            return 0
+
+        def _on_end_session(self, wparam, _lparam):
+            if wparam:
+                log.info("Windows session ends: stopping")
+                self._on_session_end()
+            return 0
+
+    return BalloonIcon
