@@ -175,38 +175,19 @@ def _selected(snapshot, hosts: list[str]) -> list:
 
 def _new_login(registry, snapshot):
     """A registry with no login yet: Docker gets one (unless its store cannot hold it)."""
-    from tray_app.credhelper import plain_login_row
-    from tray_app.settings import Paths
-    from tray_app.snapshot import configured_profile
-    from tray_app.stores import store_problem
+    from tray_app.credhelper import new_docker_login_row
 
-    row = plain_login_row(registry, configured_profile(registry, Paths.from_env()))
-    return row._replace(store_problem=store_problem(registry.host, snapshot.stores,
-                                                    snapshot.generated_at))
+    return new_docker_login_row(registry, snapshot)
 
 
 def _snapshot(kubernetes: bool):
     """Every login on the machine (local files; the clusters' secrets unless left out),
-    and what was wrong with config.toml; also rewrites the prompt summary."""
-    from tray_app.settings import Paths, Settings
-    from tray_app.snapshot import has_kubeconfig, take_snapshot
-    from tray_app.summary import write_summary
+    and what was wrong with config.toml (the application layer also rewrites the prompt
+    summary when the snapshot covered every login)."""
+    from tray_app.service.snapshots import take
 
-    paths = Paths.from_env()
-    try:
-        settings, problem = Settings.load(paths.config_file), None
-    except TrayAppError as error:
-        settings, problem = Settings(), str(error)
-    clusters = None
-    wanted = settings.kubernetes and has_kubeconfig(paths, settings)
-    if kubernetes and wanted:
-        from tray_app.sources.kubernetes import ClusterScan
-
-        clusters = ClusterScan()
-    snapshot = take_snapshot(paths, settings, clusters=clusters)
-    if kubernetes or not wanted:  # only a snapshot of every login describes them all
-        write_summary(paths, snapshot, settings)
-    return snapshot, problem
+    taken = take(kubernetes=kubernetes)
+    return taken.snapshot, taken.settings_problem
 
 
 def _stdin_is_terminal() -> bool:
