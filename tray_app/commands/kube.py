@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 def how_to_reference(context: str, namespace: str, name: str) -> str:
     import json
-    from shlex import quote
+
+    from tray_app.platforms import quote  # the user's shell: cmd.exe quoting on Windows
 
     patch = json.dumps({"imagePullSecrets": [{"name": name}]})
     return "\n".join([

@@ -208,7 +208,7 @@ def secret_auths(item: dict, ref: KubeSecretRef) -> dict:
 
 
 def _recreate(ref: KubeSecretRef) -> str:
-    from shlex import quote
+    from tray_app.platforms import quote  # the user's shell: cmd.exe quoting on Windows
 
     return (f"delete it and run `ecr-token-tray kube secret HOST --context {quote(ref.context)}"
             f" --namespace {quote(ref.namespace)} --name {quote(ref.secret)}`")
