@@ -174,7 +174,7 @@ def test_snapshot_for_windows_marks_docker_rows_of_wincred(home, monkeypatch):
 
 
 def test_status_shows_the_problem_and_fix_on_its_row(home):
-    from tray_app.commands.status import render_table, snapshot_document
+    from tray_app.render import render_table, snapshot_document
 
     home.docker_config({DEV: {}}, credsStore="wincred")
     snapshot = take_snapshot(Paths.from_env(), Settings(), platform="win32")

@@ -11,8 +11,7 @@ import time
 import pytest
 
 from tests.builders import docker_auth, host, in_
-from tray_app.prompt import segment, span
-from tray_app.summary import SUMMARY_FILE, Summary, parse_summary
+from tray_app.summary import SUMMARY_FILE, Summary, parse_summary, segment, span
 
 DEV = host("222222222222", "eu-central-1")
 OPS = host("333333333333", "us-west-2")
@@ -41,7 +40,7 @@ def test_status_writes_the_soonest_watched_login(home_with_logins):
     summary = summary_of(home_with_logins)
     assert summary.label == "333333333333 us-west-2"  # not the managed one (2 minutes)
     assert before + 9 * 60 <= summary.expires_at <= before + 10 * 60
-    assert (summary.worst, summary.attention) == ("critical", 2)
+    assert (summary.worst, summary.attention) == ("critical", 1)  # 44 min is warning only
     assert (summary.warning_seconds, summary.critical_seconds) == (3600, 900)
     assert before <= summary.generated_at <= time.time()
     rows = json.loads(result.stdout)["registries"]
@@ -65,7 +64,7 @@ def test_no_login_at_all(home):
 def test_quiet_prints_nothing_and_keeps_the_exit_status(home_with_logins):
     result = home_with_logins.run_cli("status", "--quiet", "--check")
     assert (result.returncode, result.stdout, result.stderr) == (1, "", "")  # 9 min: critical
-    assert summary_of(home_with_logins).attention == 2
+    assert summary_of(home_with_logins).attention == 1  # critical; warning is not attention
 
 
 def test_a_failing_write_never_breaks_status(home_with_logins):
@@ -96,8 +95,8 @@ def test_readers_never_see_a_partial_file(home_with_logins):
     path = home_with_logins.state_dir / SUMMARY_FILE
     writer = subprocess.Popen(
         [sys.executable, "-c",
-         "from tray_app.commands.status import load_snapshot\n"
-         "for _ in range(300):\n    load_snapshot()\n"],
+         "from tray_app.service.snapshots import take\n"
+         "for _ in range(300):\n    take()\n"],
         env=home_with_logins.full_env())
     reads = 0
     try:

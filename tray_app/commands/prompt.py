@@ -19,8 +19,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of
 if TYPE_CHECKING:
     import argparse
 
-    from tray_app.prompt import Segment
     from tray_app.settings import Paths
+    from tray_app.summary import Segment
 
 FLAGS = {
     "--tmux": "colour the segment with tmux #[fg=...] codes",
@@ -65,28 +65,29 @@ def current_segment(paths: Paths) -> Segment:
     """The segment from the summary file; a missing or stale file is refreshed first."""
     import time
 
-    from tray_app.prompt import newer_than, read_summary, segment
-    from tray_app.summary import SKEW_SECONDS, source_files, summary_path
+    from tray_app.service.login_files import login_files
+    from tray_app.summary import SKEW_SECONDS, newer_than, read_summary, segment, summary_path
 
     now = int(time.time())
     summary, mtime = read_summary(summary_path(paths))
-    if (summary is None or newer_than(source_files(paths), mtime)
+    if (summary is None or newer_than(login_files(paths), mtime)
             or summary.generated_at > now + SKEW_SECONDS):
-        from tray_app.commands.status import snapshot_with_settings
+        from tray_app.service.snapshots import take
         from tray_app.summary import summarize
 
-        snapshot, settings, _ = snapshot_with_settings(paths)  # rewrites the summary too
-        summary = summarize(snapshot, settings)
+        taken = take(paths)  # rewrites the summary too
+        summary = summarize(taken.snapshot, taken.settings)
     return segment(summary, now)
 
 
 def init_code(shell: str, paths: Paths) -> str:
     from tray_app.prompt_init import init_snippet
-    from tray_app.summary import source_files, summary_path
+    from tray_app.service.login_files import login_files
+    from tray_app.summary import summary_path
 
     paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # for the refresh marker
     return init_snippet(shell, summary_path(paths), paths.state_dir / MARKER_FILE,
-                        source_files(paths), refresh_command())
+                        login_files(paths), refresh_command())
 
 
 def refresh_command() -> list[str]:
