@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.builders import docker_auth, host, in_
+from tests.desktop import wait_until
 from tray_app.summary import SUMMARY_FILE, Summary, parse_summary, segment, span
 
 DEV = host("222222222222", "eu-central-1")
@@ -145,18 +146,24 @@ def test_span():
                                                                 "2h"]
 
 
-def test_prompt_command_prints_the_segment_and_refreshes_what_is_stale(home_with_logins):
-    result = home_with_logins.run_cli("prompt")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "ECR 9m!\n", "")
-    # an old summary that says all is fine, older than the Docker config: refreshed first
+def test_prompt_command_answers_at_once_and_refreshes_in_the_background(home_with_logins):
     path = home_with_logins.state_dir / SUMMARY_FILE
+    first = home_with_logins.run_cli("prompt")  # no summary yet: nothing to show, one refresh
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    wait_until(lambda: path.exists() and parse_summary(path.read_text()), 30, "the refresh")
+    assert home_with_logins.run_cli("prompt").stdout == "ECR 9m!\n"
+    # an old summary that says all is fine, then `docker login` changes the Docker config:
+    # the old one is shown as it is (nothing to show), and refreshed behind the prompt's back
     path.write_text(Summary(int(time.time()), None, 3600, 900, "ok", 0, "-").line() + "\n")
     os.utime(path, (time.time() - 60, time.time() - 60))
+    os.utime(home_with_logins.docker_config_path)
+    assert home_with_logins.run_cli("prompt").stdout == ""  # nothing expires: no segment
+    wait_until(lambda: summary_of(home_with_logins).expires_at is not None, 30, "the refresh")
     assert home_with_logins.run_cli("prompt").stdout == "ECR 9m!\n"
-    assert summary_of(home_with_logins).expires_at is not None
 
 
 def test_prompt_for_bars(home_with_logins):
+    assert home_with_logins.run_cli("status", "--quiet").returncode == 0  # writes the summary
     waybar = json.loads(home_with_logins.run_cli("prompt", "--waybar").stdout)
     assert (waybar["text"], waybar["class"]) == ("ECR 9m!", "critical")
     assert home_with_logins.run_cli("prompt", "--tmux").stdout == "#[fg=red]ECR 9m!#[default]\n"

@@ -95,16 +95,10 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
 
 
 def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
-    """A registry this machine holds no login for yet: Docker stores it (and the engine
-    says first when Docker's credential store cannot hold it)."""
-    from tray_app.credhelper import plain_login_row
-    from tray_app.settings import Paths
-    from tray_app.snapshot import configured_profile
-    from tray_app.stores import store_problem
+    """A registry this machine holds no login for yet: Docker stores it."""
+    from tray_app.credhelper import new_docker_login_row
 
-    row = plain_login_row(registry, configured_profile(registry, Paths.from_env()))
-    return row._replace(store_problem=store_problem(registry.host, snapshot.stores,
-                                                    snapshot.generated_at))
+    return new_docker_login_row(registry, snapshot)
 
 
 def _nothing_to_do(args: argparse.Namespace) -> str:
