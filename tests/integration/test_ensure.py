@@ -313,3 +313,34 @@ def test_podman_logins_and_pull_secrets_short_of_min_are_renewed_with_one_token(
     assert registry_answer(ecr_lab, DEV, secret) == 200
     assert decode_docker_auth(secret).password == decode_docker_auth(podman_auth).password
     assert home.docker_config_path.read_bytes() == docker_before  # 10 h left: untouched
+
+
+def test_a_renewal_that_still_ends_too_soon_does_not_run_the_command(
+        home, ecr_lab, sso_service, fake_aws, entry_point):
+    """An ecr-login registry on a legacy SSO profile (no refresh token) whose session ended:
+    in a terminal `ensure` signs in (stand-in `aws` v2, local sso-oidc), but the portal gives
+    a 30-minute session, less than `--min 1h`: exit 75 and COMMAND does not run."""
+    from tests.builders import LEGACY_START_URL
+
+    ops = host("333333333333", "us-west-2")
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()
+    home.env.update(sso_service.env())
+    home.env["AWS_PROFILE"] = "ops"  # what plain ecr-login uses
+    home.sso_token(LEGACY_START_URL, LEGACY_START_URL, in_(-10), refresh=False)
+    home.docker_config({}, credHelpers={ops: "ecr-login"})
+    sso_service.switches.access_token_seconds = 1800
+    path = fake_aws.path_with_fake_first(entry_point)
+    controller, terminal = pty.openpty()
+    try:
+        result = bash(home, path, "ecr-token-tray ensure --min 1h -- touch ran", stdin=terminal)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == EX_TEMPFAIL, result.stderr
+    assert len(fake_aws.sso_logins) == 1  # it did sign in
+    assert not (home.root / "ran").exists()
+    line = next(line for line in result.stderr.splitlines() if "renewed, but" in line)
+    assert line.startswith("ecr-token-tray: 333333333333 us-west-2 (ecr-login): renewed, but"
+                           f" SSO session {LEGACY_START_URL} ends in ")
+    assert line.endswith("less than --min 1h - sign in again later, or ask for less")
