@@ -18,6 +18,7 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
+  shellcheck                                              # actionlint checks the GitHub workflow's run: scripts with it
   zsh fish strace                                         # the prompt snippets and the installer's PATH line run in real shells; strace proves they start no process
   # tests/desktops: a real StatusNotifierItem desktop (sway + waybar + mako, grim screenshots,
   # a virtual pointer built with wayland-scanner + gcc) and GNOME Shell 43 + AppIndicator
@@ -26,6 +27,10 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng
   gnome-shell gnome-shell-extension-appindicator gjs libglib2.0-bin dconf-service
   dconf-gsettings-backend
+  # tests/desktops: XFCE 4.18 (about 17 MB) and KDE Plasma 5.27 (about 720 MB on disk;
+  # plasma-desktop brings the shell package plasmashell needs) on Xvfb
+  xfce4-panel xfwm4 xfce4-notifyd xfconf
+  plasma-workspace kwin-x11 plasma-desktop
   # tests/integration/test_windows_wine.py: the Windows build under Wine (64-bit only),
   # xwininfo (x11-utils) counts docked icons; osslsigncode reads python313.dll's signature
   wine64 wine x11-utils unzip osslsigncode

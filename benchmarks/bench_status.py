@@ -227,7 +227,6 @@ def _prompt_command(ctx: Context, app: InstalledApp, home: FakeHome, env: dict,
 
 SUMMARY_TIMING = """
 import json, sys, time
-from tray_app.commands.status import snapshot_with_settings
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 from tray_app.summary import write_summary

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "status": "show every ECR login on this machine and when it expires",
     "login": "log in again to ECR registries (runs `aws sso login` when needed)",
+    "ensure": "renew logins with less than --min left, then run a command (make, CI, direnv)",
     "doctor": "check what a login needs (docker, aws CLI, helpers, SSO config, tray)",
     "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",
     "tray": "start the tray icon (the default when no command is given)",
@@ -104,13 +105,30 @@ def _version_only(argv: Sequence[str]) -> SimpleNamespace | None:
     return SimpleNamespace(command=None, version=True, **switches)
 
 
+def split_trailing_command(command: str | None, argv: Sequence[str]
+                           ) -> tuple[list[str], list[str] | None]:
+    """For a command that runs another (``ensure ... -- COMMAND ...``): the words before
+    the first ``--`` after the command's name, and every word after it, untouched."""
+    argv = list(argv)
+    if command is None or not getattr(_command_module(command), "TAKES_COMMAND", False):
+        return argv, None
+    start = argv.index(command) + 1
+    if "--" not in argv[start:]:
+        return argv, None
+    dashes = argv.index("--", start)
+    return argv[:dashes], argv[dashes + 1:]
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace | SimpleNamespace:
     command = requested_command(argv)
+    argv, trailing = split_trailing_command(command, argv)
     args = parse_flags_only(command, argv)
     if args is not None:
         return args
     parser = build_parser(command)
     args = parser.parse_args(argv)
+    if trailing is not None:
+        args.command_argv = trailing
     if args.command is None and not args.version:
         parser.parse_args(["tray"], namespace=args)
     return args

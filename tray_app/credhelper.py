@@ -306,6 +306,19 @@ def plain_login_row(registry: RegistryRef, profile: str | None) -> RegistryStatu
                           profile=profile)
 
 
+def new_docker_login_row(registry: RegistryRef, snapshot) -> RegistryStatus:
+    """``plain_login_row`` for a registry ``snapshot`` shows no login for: the profile the
+    files map it to, and what Docker's credential store would make of it (the engine then
+    says so before asking AWS, tray_app.stores)."""
+    from tray_app.settings import Paths
+    from tray_app.snapshot import configured_profile
+    from tray_app.stores import store_problem
+
+    row = plain_login_row(registry, configured_profile(registry, Paths.from_env()))
+    return row._replace(store_problem=store_problem(registry.host, snapshot.stores,
+                                                    snapshot.generated_at))
+
+
 def _remove_unused_wrappers(candidates: set[str], config_path: Path) -> list[Path]:
     """Remove our wrappers for helpers no host maps to any more (a host moved profiles)."""
     still_used = set(mapped_helpers(read_config(config_path)).values())

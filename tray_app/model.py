@@ -29,6 +29,15 @@ class State(StrEnum):
 
     @property
     def needs_attention(self) -> bool:
+        """What "attention" means, everywhere: the login stopped working (expired) or is
+        about to (critical). The native tray's NeedsAttention status, `status --check` and
+        the prompt summary's count all ask this; warning alone is not attention."""
+        return self in (State.CRITICAL, State.EXPIRED)
+
+    @property
+    def due_for_renewal(self) -> bool:
+        """Warning, critical or expired: what `login --expiring`, "Refresh expiring" and
+        automatic renewal pick up (renewing early is not the same as needing attention)."""
         return self in (State.WARNING, State.CRITICAL, State.EXPIRED)
 
 

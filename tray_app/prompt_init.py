@@ -5,7 +5,7 @@ Each prompt reads the summary file (tray_app/summary.py) with the shell's ``read
 the time from the shell itself (bash ``EPOCHSECONDS`` or ``printf %(%s)T``, zsh's
 zsh/datetime module, fish's ``path mtime``) and does the arithmetic in the shell. Only
 when the summary is missing or stale does it start one ``status --quiet`` in the
-background, and it never waits for it. The logic mirrors tray_app/prompt.py.
+background, and it never waits for it. The logic mirrors tray_app/summary.py (`segment`).
 """
 
 from __future__ import annotations

@@ -93,6 +93,16 @@ def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(candidates))
 
 
+def load_settings(paths: Paths) -> tuple[Settings, str | None]:
+    """The user's settings, read the one way every part of the app reads them: a config
+    file that cannot be used gives the defaults plus one line saying what is wrong (front
+    ends show it: `status` as an unreadable source, the tray and `watch` under the table)."""
+    try:
+        return Settings.load(paths.config_file), None
+    except TrayAppError as error:
+        return Settings(), str(error)
+
+
 TRAY_BACKENDS = ("auto", "native", "gtk", "appindicator", "xorg")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from tray_app.errors import SourceError, TrayAppError
 from tray_app.hosts import RegistryRef
 from tray_app.model import FoundLogin, RegistryStatus, Snapshot, SourceProblem, SsoStatus, State
-from tray_app.settings import Paths, Settings
+from tray_app.settings import Paths, Settings, load_settings
 from tray_app.sources import Findings
 from tray_app.sources.auth_file import is_bare_key
 from tray_app.sources.aws_config import (
@@ -236,7 +236,7 @@ def _with_credentials(row: RegistryStatus, sessions: list[SsoStatus], settings: 
     ends = f"ended {iso_utc(session.expires_at)} ({left})" if (seconds_left or 0) <= 0 \
         else f"ends {iso_utc(session.expires_at)} (in {left})"
     return row._replace(
-        state=state if state.needs_attention else State.MANAGED,
+        state=state if state.due_for_renewal else State.MANAGED,
         credentials_expire_at=session.expires_at,
         credentials_seconds_left=seconds_left,
         credentials_from=name,
@@ -280,10 +280,7 @@ def profile_for(registry: RegistryRef, settings: Settings, aws: AwsConfig) -> st
 def configured_profile(registry: RegistryRef, paths: Paths) -> str | None:
     """``profile_for`` from the files alone, for a registry no row names yet; a file that
     cannot be read counts as empty (``status`` reports it)."""
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError:
-        settings = Settings()
+    settings, _ = load_settings(paths)
     try:
         aws = load_aws_config(paths.aws_config)
     except TrayAppError:

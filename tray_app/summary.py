@@ -12,16 +12,23 @@
   prompt needs no TOML parser;
 - ``worst_state``: the worst state of any login (``expired``, ``critical``, ``warning``,
   ``unknown``, ``ok``, ``managed``, or ``none`` when there is no login);
-- ``attention``: how many logins are in warning, critical or expired state;
+- ``attention``: how many logins need attention (critical or expired:
+  ``State.needs_attention``, the same test as the tray's NeedsAttention status);
 - ``label``: the soonest login's registry (``222222222222 eu-central-1``), the rest of the
   line; ``-`` when there is none.
 
 The prompt functions (``ecr-token-tray prompt init``) compute the time left from
 ``expires_at`` and the shell's own clock, so the file stays right between snapshots.
+
+Reading it: :func:`segment` is what a prompt shows, ``ECR 45m``, ``ECR 9m!``, ``ECR
+expired`` or nothing. The shell functions compute the same with shell builtins; this is
+the reference they are tested against, and what ``ecr-token-tray prompt`` (tmux, starship,
+waybar) prints.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -57,14 +64,6 @@ def summary_path(paths: Paths) -> Path:
     return paths.state_dir / SUMMARY_FILE
 
 
-def source_files(paths: Paths) -> list[Path]:
-    """Where logins change without a snapshot: newer than the summary means it is stale."""
-    from tray_app.statefile import logins_path
-
-    return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
-            paths.sso_cache_dir, paths.config_file, logins_path(paths.state_dir)]
-
-
 def summarize(snapshot: Snapshot, settings: Settings) -> Summary:
     soonest = snapshot.soonest()
     states = {row.state for row in snapshot.registries}
@@ -96,7 +95,10 @@ def parse_summary(line: str) -> Summary | None:
 
 def write_summary(paths: Paths, snapshot: Snapshot, settings: Settings) -> bool:
     """Replace the summary file (atomic; no fsync: the next snapshot rewrites it anyway).
-    False when it could not be written: a prompt then shows the old one as stale."""
+    False when it could not be written: a prompt then shows the old one as stale.
+
+    Called from one place, tray_app/service/snapshots.py, and only with a snapshot that
+    covered every login the summary describes."""
     from tray_app.fileio import replace_small_file
 
     line = summarize(snapshot, settings).line() + "\n"
@@ -118,3 +120,64 @@ def _is_count(text: str) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) or "-"
+
+
+# -- reading it: the prompt segment ---------------------------------------------------------
+LEVELS = ("expired", "critical", "warning")  # what a segment can show, worst first
+
+
+@record
+class Segment:
+    text: str  # "" when all is fine beyond the warning window
+    level: str  # "expired", "critical", "warning", or "" with no text
+    stale: bool  # a credentials file changed after the summary was written
+
+    def plain(self) -> str:
+        return f"{self.text}?" if self.text and self.stale else self.text
+
+
+def segment(summary: Summary | None, now: int, stale: bool = False) -> Segment:
+    """What the prompt shows at ``now`` (epoch seconds) for this summary."""
+    if summary is None or summary.expires_at is None:
+        return Segment("", "", stale)
+    stale = stale or summary.generated_at > now + SKEW_SECONDS  # the clock went back
+    left = summary.expires_at - now
+    if left <= 0:
+        return Segment("ECR expired", "expired", stale)
+    if left <= summary.critical_seconds:
+        return Segment(f"ECR {span(left)}!", "critical", stale)
+    if left <= summary.warning_seconds:
+        return Segment(f"ECR {span(left)}", "warning", stale)
+    return Segment("", "", stale)
+
+
+def span(seconds: int) -> str:
+    """``2h`` from an hour on, else whole minutes, at least ``1m`` (as the tray's badge)."""
+    if seconds >= 3600:
+        return f"{seconds // 3600}h"
+    return f"{max(1, seconds // 60)}m"
+
+
+def read_summary(path: Path) -> tuple[Summary | None, float | None]:
+    """The summary and its file's mtime; (None, None) when there is no readable file."""
+    try:
+        with open(path, "rb") as handle:
+            mtime = os.fstat(handle.fileno()).st_mtime
+            raw = handle.read(4096)
+    except OSError:
+        return None, None
+    try:
+        return parse_summary(raw.decode("utf-8")), mtime
+    except UnicodeDecodeError:
+        return None, mtime
+
+
+def newer_than(sources: list[Path], mtime: float) -> bool:
+    """Did any of these files (or folders) change after ``mtime``?"""
+    for source in sources:
+        try:
+            if os.stat(source).st_mtime > mtime:
+                return True
+        except OSError:
+            continue
+    return False

@@ -95,3 +95,17 @@ def short_badge(seconds: int | None) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h"
     return f"{max(1, seconds // 60)}m"
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> int | None:
+    """``90m``, ``2h``, ``1h30m``, ``45s``, ``1d`` -> seconds; None when it is not one
+    (a bare number has no unit: minutes or seconds would be a guess)."""
+    cleaned = text.strip().lower().replace(" ", "") if isinstance(text, str) else ""
+    match = _DURATION.fullmatch(cleaned)
+    if not cleaned or match is None:
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds

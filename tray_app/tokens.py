@@ -7,8 +7,7 @@ That layout is undocumented, so everything here is best-effort; failures raise
 
 from __future__ import annotations
 
-import base64
-import binascii
+import binascii  # not base64: it imports struct, a millisecond of every `status`
 import json
 from datetime import datetime
 
@@ -42,7 +41,7 @@ def b64decode_lenient(text: str) -> bytes:
     compact = "".join(text.split())
     compact += "=" * (-len(compact) % 4)
     try:
-        return base64.b64decode(compact.replace("-", "+").replace("_", "/"), validate=True)
+        return binascii.a2b_base64(compact.replace("-", "+").replace("_", "/"), strict_mode=True)
     except (binascii.Error, ValueError) as error:
         raise TokenError("value is not base64") from error
 
@@ -95,9 +94,13 @@ def make_ecr_password(expiration: datetime, payload: str = "cGF5bG9hZA==") -> st
         "type": "DATA_KEY",
         "expiration": int(expiration.timestamp()),
     }
-    return base64.b64encode(json.dumps(document).encode()).decode()
+    return _b64encode(json.dumps(document).encode())
 
 
 def make_authorization_token(password: str, username: str = "AWS") -> str:
     """What GetAuthorizationToken returns and ``docker login`` stores as ``auth``."""
-    return base64.b64encode(f"{username}:{password}".encode()).decode()
+    return _b64encode(f"{username}:{password}".encode())
+
+
+def _b64encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")

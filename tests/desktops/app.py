@@ -104,7 +104,22 @@ def realistic_home(session: UserSession, lab, automatic_renewal: bool = False) -
 
 
 def lab_env(session: UserSession, lab) -> dict[str, str]:
+    if lab is None:
+        return {}
     return {**lab.env(), "SSL_CERT_FILE": str(session.folder / "ca.pem")}
+
+
+def offline_home(session: UserSession) -> FakeHome:
+    """The same three ECR logins, automatic renewal off, and no AWS credentials: for tests
+    that look at the tray and never renew (no ECR lab needed)."""
+    home = FakeHome(session.home, {"HOME": str(session.home),
+                                   "XDG_CONFIG_HOME": str(session.home / ".config"),
+                                   "XDG_STATE_HOME": str(session.home / ".local" / "state")})
+    home.docker_config({SOON: {"auth": docker_auth(10)}, EXPIRED: {"auth": docker_auth(-60)},
+                        LATER: {"auth": docker_auth(540)}})
+    home.app_config(NO_AUTOMATIC_RENEWAL)
+    session.give(session.home)
+    return home
 
 
 @dataclass
@@ -141,7 +156,8 @@ class RunningApp:
 
 def start_app(session: UserSession, venv: Path, desktop_env: dict[str, str],
               lab, *args: str) -> RunningApp:
-    """``<venv>/bin/ecr-token-tray --debug`` (the bare command starts the tray), as the user."""
+    """``<venv>/bin/ecr-token-tray ARGS`` (the bare command starts the tray), as the user;
+    ``lab`` None: no ECR lab (nothing renews)."""
     tag = f"{session.folder}:{len(session.started)}"
     env = {**desktop_env, **lab_env(session, lab), APP_TAG: tag,
            "PATH": f"{venv / 'bin'}:{session.env['PATH']}"}

@@ -3,7 +3,9 @@
     .venv/bin/python -m tests.desktops.screenshots [OUTDIR]    (default: assets/screenshots)
 
 Builds the wheel into a fresh plain venv (as pipx / uv install it), starts sway + waybar +
-mako, then GNOME Shell 43 with the AppIndicator extension, runs ``ecr-token-tray`` in a
+mako, then GNOME Shell 43 with the AppIndicator extension, then KDE Plasma 5.27 and XFCE
+4.18 on Xvfb (``plasma-menu.png``, ``xfce-menu.png``: the menu and the "Never expires"
+submenu as it first opens; renewal off there), runs ``ecr-token-tray`` in a
 HOME with three ECR logins (9 min left, expired 1 h ago, 9 h left; no AWS keys, so nothing
 renews behind the picture's back), opens the menu with a pointer click and keeps the panel
 and the menu: ``waybar-menu.png`` and ``gnome-menu.png``, cropped with ImageMagick's
@@ -122,6 +124,35 @@ def gnome_picture(venv: Path, out: Path) -> Path:
         remove_folder(session.folder)
 
 
+def x11_picture(kind: str, venv: Path, out: Path) -> Path:
+    """``plasma-menu.png`` / ``xfce-menu.png``: the panel's icon, its menu (right click)
+    and the "Never expires" submenu as it first opens; quantized to keep the PNG small."""
+    from tests.desktops import kde, x11, xfce
+    from tests.desktops.x11_tray import dock
+
+    running = kde.running_kde_desktop if kind == "plasma" else xfce.running_xfce_desktop
+    session = UserSession(world_readable_folder(f"ecr-tray-picture-{kind}-"))
+    try:
+        with running(session) as desktop:
+            tray = dock(desktop, venv)
+            menu = tray.open_menu(x11.RIGHT_BUTTON, "menu")
+            submenu = tray.submenu_beside(menu, "submenu")
+            boxes = (tray.icon, menu.box, submenu.box)
+            box = (max(0, min(b[0] for b in boxes) - MARGIN),
+                   max(0, min(b[1] for b in boxes) - MARGIN),
+                   min(x11.WIDTH, max(b[2] for b in boxes) + MARGIN),
+                   min(x11.HEIGHT, max(b[3] for b in boxes) + MARGIN))
+            target = out / f"{kind}-menu.png"
+            with Image.open(submenu.shot) as shot:
+                shot.convert("RGB").crop(box).quantize(
+                    256, method=Image.Quantize.FASTOCTREE).save(target, optimize=True)
+            end_process(tray.app.process)
+            return target
+    finally:
+        session.stop()
+        remove_folder(session.folder)
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "assets" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +164,8 @@ def main() -> int:
     try:
         venv = build_plain_venv(work / "app")
         vptr = sway.build_virtual_pointer(work / "vptr")
-        for made in (waybar_picture(venv, out, vptr), gnome_picture(venv, out)):
+        for made in (waybar_picture(venv, out, vptr), gnome_picture(venv, out),
+                     x11_picture("plasma", venv, out), x11_picture("xfce", venv, out)):
             print(made)
     finally:
         remove_folder(work)

@@ -129,6 +129,29 @@ def test_status_no_kubernetes_does_not_ask_the_clusters(home, kube):
     assert kind.count() == before == 0
 
 
+def test_only_a_snapshot_with_the_clusters_rewrites_the_prompt_summary(home, kube):
+    """Issue 18, defect 5: the summary counts the clusters' secrets, so `status
+    --no-kubernetes` and `credhelper status` (which leave them out) must not rewrite it:
+    the prompt's countdown no longer depends on which command ran last."""
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    kube.write()
+    home.docker_config({OTHER_ACCOUNT: {"auth": pull_auth(ecr_password(600))["auth"]}})
+    summary = home.state_dir / "summary"
+
+    assert home.run_cli("status", "--quiet").returncode == 0
+    written = summary.read_bytes()
+    expires_at = int(written.split()[2])
+    assert expires_at - 20 * 60 <= int(written.split()[1]) <= expires_at  # the secret's 20 min
+    for argv in (["status", "--no-kubernetes"], ["status", "--json", "--no-kubernetes"],
+                 ["credhelper", "status"]):
+        result = home.run_cli(*argv)
+        assert result.returncode == 0, result.stderr
+        assert summary.read_bytes() == written, f"{' '.join(argv)} rewrote the summary"
+    assert home.run_cli("status", "--quiet").returncode == 0
+    assert int(summary.read_bytes().split()[2]) == expires_at  # the full scope rewrites it
+
+
 def test_listed_context_is_asked_and_unlisted_remote_is_not(home, kube, production):
     kind = kube.start("kind-dev")
     kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(90))})

@@ -2,7 +2,7 @@
 
 Each case writes a summary file as a snapshot would, evals the shell code that the real
 entry point prints, empties PATH (any external command would then fail with an error on
-stderr) and calls the prompt function. The segment must match tray_app/prompt.py, and
+stderr) and calls the prompt function. The segment must match tray_app/summary.py, and
 strace (when present) must see no process started: no fork, vfork, clone of a process or
 execve after the shell's own.
 """
@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import docker_auth, host
-from tray_app.prompt import segment
-from tray_app.summary import SUMMARY_FILE, Summary, parse_summary
+from tray_app.summary import SUMMARY_FILE, Summary, parse_summary, segment
 
 SHELLS = ["bash", "zsh", "fish"]
 DEV = host("222222222222", "eu-central-1")

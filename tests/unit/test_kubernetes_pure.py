@@ -287,7 +287,7 @@ def kube_row(seconds_left: int | None = 1200) -> RegistryStatus:
 
 
 def test_json_rows_carry_the_kubernetes_object_only_for_secrets():
-    from tray_app.commands.status import snapshot_document
+    from tray_app.render import snapshot_document
 
     docker = kube_row()._replace(source="docker-config", kubernetes=None)
     document = snapshot_document(Snapshot(utc_now(), (docker, kube_row()), ()))

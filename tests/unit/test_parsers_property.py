@@ -345,7 +345,7 @@ def test_state_file_reader(scratch, content):
        sso_documents, st.lists(ini_lines, max_size=12).map("\n".join), settings_documents)
 def test_a_snapshot_of_any_home_never_raises(home, monkeypatch, docker, podman, cache, sso,
                                              aws_text, settings_document):
-    from tray_app.commands.status import render_table, snapshot_json
+    from tray_app.render import render_table, snapshot_json
     from tray_app.settings import Paths
     from tray_app.snapshot import take_snapshot
 

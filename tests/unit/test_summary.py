@@ -11,8 +11,8 @@ import time
 import pytest
 
 from tests.builders import docker_auth, host, in_
-from tray_app.prompt import segment, span
-from tray_app.summary import SUMMARY_FILE, Summary, parse_summary
+from tests.desktop import wait_until
+from tray_app.summary import SUMMARY_FILE, Summary, parse_summary, segment, span
 
 DEV = host("222222222222", "eu-central-1")
 OPS = host("333333333333", "us-west-2")
@@ -41,7 +41,7 @@ def test_status_writes_the_soonest_watched_login(home_with_logins):
     summary = summary_of(home_with_logins)
     assert summary.label == "333333333333 us-west-2"  # not the managed one (2 minutes)
     assert before + 9 * 60 <= summary.expires_at <= before + 10 * 60
-    assert (summary.worst, summary.attention) == ("critical", 2)
+    assert (summary.worst, summary.attention) == ("critical", 1)  # 44 min is warning only
     assert (summary.warning_seconds, summary.critical_seconds) == (3600, 900)
     assert before <= summary.generated_at <= time.time()
     rows = json.loads(result.stdout)["registries"]
@@ -65,7 +65,7 @@ def test_no_login_at_all(home):
 def test_quiet_prints_nothing_and_keeps_the_exit_status(home_with_logins):
     result = home_with_logins.run_cli("status", "--quiet", "--check")
     assert (result.returncode, result.stdout, result.stderr) == (1, "", "")  # 9 min: critical
-    assert summary_of(home_with_logins).attention == 2
+    assert summary_of(home_with_logins).attention == 1  # critical; warning is not attention
 
 
 def test_a_failing_write_never_breaks_status(home_with_logins):
@@ -96,8 +96,8 @@ def test_readers_never_see_a_partial_file(home_with_logins):
     path = home_with_logins.state_dir / SUMMARY_FILE
     writer = subprocess.Popen(
         [sys.executable, "-c",
-         "from tray_app.commands.status import load_snapshot\n"
-         "for _ in range(300):\n    load_snapshot()\n"],
+         "from tray_app.service.snapshots import take\n"
+         "for _ in range(300):\n    take()\n"],
         env=home_with_logins.full_env())
     reads = 0
     try:
@@ -146,18 +146,24 @@ def test_span():
                                                                 "2h"]
 
 
-def test_prompt_command_prints_the_segment_and_refreshes_what_is_stale(home_with_logins):
-    result = home_with_logins.run_cli("prompt")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "ECR 9m!\n", "")
-    # an old summary that says all is fine, older than the Docker config: refreshed first
+def test_prompt_command_answers_at_once_and_refreshes_in_the_background(home_with_logins):
     path = home_with_logins.state_dir / SUMMARY_FILE
+    first = home_with_logins.run_cli("prompt")  # no summary yet: nothing to show, one refresh
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    wait_until(lambda: path.exists() and parse_summary(path.read_text()), 30, "the refresh")
+    assert home_with_logins.run_cli("prompt").stdout == "ECR 9m!\n"
+    # an old summary that says all is fine, then `docker login` changes the Docker config:
+    # the old one is shown as it is (nothing to show), and refreshed behind the prompt's back
     path.write_text(Summary(int(time.time()), None, 3600, 900, "ok", 0, "-").line() + "\n")
     os.utime(path, (time.time() - 60, time.time() - 60))
+    os.utime(home_with_logins.docker_config_path)
+    assert home_with_logins.run_cli("prompt").stdout == ""  # nothing expires: no segment
+    wait_until(lambda: summary_of(home_with_logins).expires_at is not None, 30, "the refresh")
     assert home_with_logins.run_cli("prompt").stdout == "ECR 9m!\n"
-    assert summary_of(home_with_logins).expires_at is not None
 
 
 def test_prompt_for_bars(home_with_logins):
+    assert home_with_logins.run_cli("status", "--quiet").returncode == 0  # writes the summary
     waybar = json.loads(home_with_logins.run_cli("prompt", "--waybar").stdout)
     assert (waybar["text"], waybar["class"]) == ("ECR 9m!", "critical")
     assert home_with_logins.run_cli("prompt", "--tmux").stdout == "#[fg=red]ECR 9m!#[default]\n"

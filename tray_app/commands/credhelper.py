@@ -127,12 +127,12 @@ def _mapped_profile(registry: RegistryRef) -> str | None:
 
 
 def _snapshot() -> Snapshot:
-    from tray_app.commands.status import load_snapshot
+    from tray_app.service.snapshots import take
 
-    snapshot, problem = load_snapshot(kubernetes=False)  # cluster secrets are not Docker's
-    if problem:
-        print(f"{APP_NAME}: {problem}", file=sys.stderr)
-    return snapshot
+    taken = take(kubernetes=False)  # cluster secrets are not Docker's
+    if taken.settings_problem:
+        print(f"{APP_NAME}: {taken.settings_problem}", file=sys.stderr)
+    return taken.snapshot
 
 
 # -- disable ---------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def _login_again(changes) -> int:
 # -- status ----------------------------------------------------------------------------------
 def _status(paths) -> int:
     from tray_app import credhelper
-    from tray_app.commands.status import _table
+    from tray_app.render import table as render_rows
     from tray_app.sources.docker_config import ecr_login_profile
 
     path = credhelper.helper_path()
@@ -217,7 +217,8 @@ def _status(paths) -> int:
     if not table:
         print("No ECR registry in Docker's config.")
         return EXIT_OK
-    print("\n".join(_table(["REGISTRY", "HELPER", "PROFILE", "WRAPPER", "CREDENTIALS"], table)))
+    headers = ["REGISTRY", "HELPER", "PROFILE", "WRAPPER", "CREDENTIALS"]
+    print("\n".join(render_rows(headers, table)))
     return EXIT_OK
 
 

@@ -252,15 +252,11 @@ def _credential_helpers(path: Path, document: dict) -> list[Check]:
 def check_credential_stores(paths: Paths, platform: str | None = None) -> list[Check]:
     """Logins whose credential store cannot hold them (tray_app.stores), each with its fix;
     with a broken ``credsStore`` and no ECR login yet, what the next login would meet."""
-    from tray_app.errors import TrayAppError
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
     from tray_app.snapshot import take_snapshot
     from tray_app.stores import STALE_CACHE, store_problem
 
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError:
-        settings = Settings()
+    settings, _ = load_settings(paths)  # a broken config.toml is reported by `status`
     snapshot = take_snapshot(paths, settings, platform=platform)
     problems = list(dict.fromkeys(r.store_problem for r in snapshot.registries
                                   if r.store_problem is not None))
@@ -342,18 +338,13 @@ def check_kubernetes(paths: Paths) -> list[Check]:
     """kubectl, the contexts found, which count as local, and whether each answers.
 
     Only local (or listed) contexts are contacted, each with an explicit --context."""
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
 
     present = [p for p in paths.kubeconfigs if p.is_file()]
     if not present:
         return [Check(PASS, "kubernetes", "no kubeconfig (needed only for the pull secrets of"
                       " local clusters)")]
-    try:
-        settings = Settings.load(paths.config_file)
-    except SourceError:
-        settings = Settings()
-    except Exception:  # a broken config.toml is reported by `status`
-        settings = Settings()
+    settings, _ = load_settings(paths)  # a broken config.toml is reported by `status`
     if not settings.kubernetes:
         return [Check(PASS, "kubernetes", "turned off in the config ([kubernetes] enabled ="
                       " false)")]
@@ -420,13 +411,10 @@ def tray_facts(paths: Paths | None = None):
 
 
 def _configured_backend(paths: Paths) -> str:
-    from tray_app.errors import TrayAppError
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
 
-    try:
-        return Settings.load(paths.config_file).tray_backend
-    except TrayAppError:
-        return "auto"
+    settings, problem = load_settings(paths)
+    return "auto" if problem else settings.tray_backend
 
 
 def check_tray_backend(paths: Paths | None = None) -> TrayCheck:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from tray_app.logs import setup_logging
     from tray_app.model import KubeSecretRef, RegistryStatus, State
     from tray_app.renew.engine import LoginOptions, renew
-    from tray_app.settings import Paths, Settings
+    from tray_app.settings import Paths, load_settings
     from tray_app.snapshot import profile_for
     from tray_app.sources.aws_config import AwsConfig, load_aws_config
     from tray_app.sources.kubeconfig import load_kubeconfig
@@ -51,11 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if registry is None:
         raise TrayAppError(f"{args.host}: not an Amazon ECR registry host",
                            "expected e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com")
-    try:
-        settings = Settings.load(paths.config_file)
-    except TrayAppError as error:
-        print(f"{APP_NAME}: {error}", file=sys.stderr)
-        settings = Settings()
+    settings, problem = load_settings(paths)
+    if problem:
+        print(f"{APP_NAME}: {problem}", file=sys.stderr)
     context = load_kubeconfig(paths.kubeconfigs, settings.kube_contexts).get(args.context)
     if context is None:
         raise TrayAppError(f"context {args.context!r}: no kubeconfig defines it",

@@ -36,18 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tray_app.commands.status import load_snapshot
     from tray_app.logs import setup_logging
     from tray_app.renew.engine import LoginOptions, renew
+    from tray_app.service.snapshots import take
     from tray_app.settings import Paths
 
     if args.hosts and (args.all or args.expiring):
         raise TrayAppError("give either HOST arguments or --all/--expiring, not both",
                            "see `ecr-token-tray login --help`")
-    setup_logging(Paths.from_env().log_dir, getattr(args, "debug", False))
-    snapshot, settings_problem = load_snapshot(kubernetes=not args.no_kubernetes)
-    if settings_problem:
-        print(f"{APP_NAME}: {settings_problem}", file=sys.stderr)
+    paths = Paths.from_env()
+    setup_logging(paths.log_dir, getattr(args, "debug", False))
+    taken = take(paths, kubernetes=not args.no_kubernetes)
+    snapshot = taken.snapshot
+    if taken.settings_problem:
+        print(f"{APP_NAME}: {taken.settings_problem}", file=sys.stderr)
     rows, unknown = select_rows(snapshot, args)
     for text in unknown:
         print(f"failed    {text}")
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     options = LoginOptions(profile=args.profile, no_browser=args.no_browser)
     report = renew(rows, options, progress=lambda text: print(f"... {text}", file=sys.stderr,
                                                                flush=True))
-    load_snapshot(kubernetes=not args.no_kubernetes)  # rewrites the prompt summary
+    take(paths, kubernetes=not args.no_kubernetes)  # the prompt summary, after the renewal
     for outcome in report.outcomes:
         print(f"{outcome.result:<9} {outcome.message}")
     working = sum(1 for o in report.outcomes if o.result == "refreshed" and o.verified)
@@ -72,7 +74,7 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
     if args.all:
         return list(snapshot.registries), []
     if not args.hosts:
-        return [r for r in snapshot.registries if r.state.needs_attention], []
+        return [r for r in snapshot.registries if r.state.due_for_renewal], []
     rows: list[RegistryStatus] = []
     unknown: list[str] = []
     for text in args.hosts:
@@ -93,16 +95,10 @@ def select_rows(snapshot: Snapshot, args: argparse.Namespace
 
 
 def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
-    """A registry this machine holds no login for yet: Docker stores it (and the engine
-    says first when Docker's credential store cannot hold it)."""
-    from tray_app.credhelper import plain_login_row
-    from tray_app.settings import Paths
-    from tray_app.snapshot import configured_profile
-    from tray_app.stores import store_problem
+    """A registry this machine holds no login for yet: Docker stores it."""
+    from tray_app.credhelper import new_docker_login_row
 
-    row = plain_login_row(registry, configured_profile(registry, Paths.from_env()))
-    return row._replace(store_problem=store_problem(registry.host, snapshot.stores,
-                                                    snapshot.generated_at))
+    return new_docker_login_row(registry, snapshot)
 
 
 def _nothing_to_do(args: argparse.Namespace) -> str:

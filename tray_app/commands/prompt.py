@@ -2,32 +2,26 @@
 
 ``prompt init bash|zsh|fish`` prints shell code to ``eval``: a function that reads the
 summary file with builtins on every prompt (no process). ``prompt`` alone prints the
-segment once, for starship, tmux, waybar or i3status-rust, which run a command anyway.
+segment once, for starship, tmux, waybar or i3status-rust, which run a command anyway: it
+answers from the summary at once and refreshes a stale one in the background.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from pathlib import Path
-
-from tray_app import APP_NAME
 from tray_app.commands import add_flags
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (2 ms of `status`)
 if TYPE_CHECKING:
     import argparse
 
-    from tray_app.prompt import Segment
     from tray_app.settings import Paths
+    from tray_app.summary import Segment
 
 FLAGS = {
     "--tmux": "colour the segment with tmux #[fg=...] codes",
     "--waybar": "print waybar's JSON (text, class = level, tooltip)",
 }
 DEFAULTS = {"init": None, "shell": None}  # the positional arguments, when none are given
-MARKER_FILE = ".prompt-refresh"
 TMUX_COLOURS = {"expired": "red", "critical": "red", "warning": "yellow"}
 
 
@@ -52,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     shown = current_segment(paths)
     if args.waybar:
+        import json  # only here: `prompt` for tmux and starship stays lighter
+
         print(json.dumps({"text": shown.plain(), "class": shown.level or "ok",
                           "tooltip": "ECR logins: run `ecr-token-tray status` for details"}))
     elif args.tmux and shown.text:
@@ -62,37 +58,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def current_segment(paths: Paths) -> Segment:
-    """The segment from the summary file; a missing or stale file is refreshed first."""
+    """The segment from the summary file, at once. A missing or stale summary is refreshed
+    in the background (tray_app/service/refresh.py); a stale one shows with a ``?``."""
     import time
 
-    from tray_app.prompt import newer_than, read_summary, segment
-    from tray_app.summary import SKEW_SECONDS, source_files, summary_path
+    from tray_app.service.login_files import login_files
+    from tray_app.summary import SKEW_SECONDS, newer_than, read_summary, segment, summary_path
 
     now = int(time.time())
     summary, mtime = read_summary(summary_path(paths))
-    if (summary is None or newer_than(source_files(paths), mtime)
-            or summary.generated_at > now + SKEW_SECONDS):
-        from tray_app.commands.status import snapshot_with_settings
-        from tray_app.summary import summarize
+    files = login_files(paths)
+    stale = (summary is None or newer_than(files, mtime)
+             or summary.generated_at > now + SKEW_SECONDS)
+    if stale:
+        from tray_app.service.refresh import start_background_refresh
 
-        snapshot, settings, _ = snapshot_with_settings(paths)  # rewrites the summary too
-        summary = summarize(snapshot, settings)
-    return segment(summary, now)
+        start_background_refresh(paths, files)
+    return segment(summary, now, stale)
 
 
 def init_code(shell: str, paths: Paths) -> str:
     from tray_app.prompt_init import init_snippet
-    from tray_app.summary import source_files, summary_path
+    from tray_app.service.login_files import login_files
+    from tray_app.service.refresh import MARKER_FILE, refresh_command
+    from tray_app.summary import summary_path
 
     paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # for the refresh marker
     return init_snippet(shell, summary_path(paths), paths.state_dir / MARKER_FILE,
-                        source_files(paths), refresh_command())
-
-
-def refresh_command() -> list[str]:
-    """How the prompt starts `status --quiet`: this very program, by absolute path, so that
-    it works whatever PATH the shell has later."""
-    script = Path(sys.argv[0])
-    if script.name == APP_NAME and script.is_file():
-        return [os.path.abspath(script), "status", "--quiet"]
-    return [sys.executable, "-m", "tray_app", "status", "--quiet"]
+                        login_files(paths), refresh_command())

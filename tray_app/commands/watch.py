@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tray_app.commands.status import render_table
+    from tray_app.render import render_table
     from tray_app.ui.loop import LoopView, TrayLoop
     from tray_app.ui.notify import DesktopNotifier, TerminalNotifier, desktop_session_available
 

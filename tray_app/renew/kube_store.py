@@ -27,7 +27,7 @@ from tray_app.hosts import host_of
 from tray_app.model import KubeSecretRef
 from tray_app.renew.ecr import EcrToken
 from tray_app.renew.errors import RenewError
-from tray_app.settings import Paths, Settings
+from tray_app.settings import Paths, Settings, load_settings
 from tray_app.sources.kubeconfig import load_kubeconfig
 from tray_app.sources.kubernetes import (
     DATA_KEYS,
@@ -79,10 +79,7 @@ def store_in_secret(ref: KubeSecretRef, host: str, token: EcrToken, paths: Paths
 
 
 def _settings(paths: Paths) -> Settings:
-    try:
-        return Settings.load(paths.config_file)
-    except Exception:  # a broken config file: defaults (status reports the problem)
-        return Settings()
+    return load_settings(paths)[0]  # a broken config file: defaults (status reports it)
 
 
 def _write(kubectl: Kubectl, ref: KubeSecretRef, host: str, token: EcrToken,

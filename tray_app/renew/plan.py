@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tray_app.model import RegistryStatus
+from tray_app.model import RegistryStatus, SsoStatus
 
 PUBLIC_REGION = "us-east-1"
 
@@ -44,3 +44,32 @@ def group_rows(rows: Sequence[RegistryStatus], profile_override: str | None = No
         grouped.setdefault(key, []).append(row)
     return [TokenGroup(profile, service, region, tuple(members))
             for (profile, service, region), members in grouped.items()]
+
+
+def short_of_time(rows: Sequence[RegistryStatus], seconds: int,
+                  sso_sessions: Sequence[SsoStatus] = ()) -> list[RegistryStatus]:
+    """The logins that will not last ``seconds`` more, by the local files alone.
+
+    A token login: its own expiry, and one whose expiry is unknown (renewing it records
+    one). An ecr-login login fetches tokens itself: it lasts while the AWS session behind
+    it does (an SSO session that renews itself lasts; one not signed in does not)."""
+    return [row for row in rows if _short_of_time(row, seconds, sso_sessions)]
+
+
+def known_short_of_time(rows: Sequence[RegistryStatus], seconds: int,
+                        sso_sessions: Sequence[SsoStatus] = ()) -> list[RegistryStatus]:
+    """``short_of_time`` counting only known ends: after a renewal, the logins that still
+    will not last (an SSO session shorter than asked; a --min beyond what AWS gives)."""
+    return [row for row in rows if _short_of_time(row, seconds, sso_sessions, unknown=False)]
+
+
+def _short_of_time(row: RegistryStatus, seconds: int, sso_sessions: Sequence[SsoStatus],
+                   unknown: bool = True) -> bool:
+    if not row.managed:
+        left = row.seconds_left
+    else:
+        session = next((s for s in sso_sessions if row.profile in s.profiles), None)
+        if session is None or session.refreshable:
+            return False
+        left = session.seconds_left
+    return unknown if left is None else left < seconds

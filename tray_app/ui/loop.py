@@ -34,11 +34,10 @@ from tray_app.alerts import (
 from tray_app.alertstate import TrayState, load_tray_state, save_tray_state
 from tray_app.errors import TrayAppError
 from tray_app.model import RegistryStatus, Snapshot, State
-from tray_app.settings import Paths, Settings
-from tray_app.snapshot import has_kubeconfig, take_snapshot
+from tray_app.service.login_files import login_files
+from tray_app.service.snapshots import Snapshots
+from tray_app.settings import Paths, load_settings
 from tray_app.sources.ecr_login import HELPER_PROGRAM as ECR_LOGIN_PROGRAM
-from tray_app.statefile import logins_path
-from tray_app.summary import write_summary
 from tray_app.timeutil import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -84,20 +83,23 @@ class LoopView:
     ecr_login_installed: bool = False  # docker-credential-ecr-login is on PATH
 
 
-def watched_files(paths: Paths) -> list[Path]:
-    return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
-            paths.config_file, logins_path(paths.state_dir), *paths.kubeconfigs]
-
-
 def fingerprint(paths: Paths) -> tuple:
-    """mtime/size/inode of every file a login or SSO session lives in. Stats only."""
-    stats: list[object] = [_stat(p) for p in watched_files(paths)]
-    try:
-        with os.scandir(paths.sso_cache_dir) as entries:
-            stats.append(sorted((e.name, _entry_stat(e)) for e in entries))
-    except OSError:
-        stats.append(None)
+    """mtime/size/inode of every login file (tray_app/service/login_files.py), and of the
+    files in a login folder (the SSO token cache). Stats only."""
+    stats: list[object] = []
+    for path in login_files(paths):
+        stats.append(_stat(path))
+        if os.path.isdir(path):
+            stats.append(_folder_stats(path))
     return tuple(stats)
+
+
+def _folder_stats(folder: Path) -> list | None:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted((e.name, _entry_stat(e)) for e in entries)
+    except OSError:
+        return None
 
 
 def _entry_stat(entry: os.DirEntry) -> tuple[int, int, int] | None:
@@ -116,17 +118,10 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def load_settings(paths: Paths) -> tuple[Settings, str | None]:
-    try:
-        return Settings.load(paths.config_file), None
-    except TrayAppError as error:
-        return Settings(), str(error)
-
-
 def expiring_rows(snapshot: Snapshot | None) -> list[RegistryStatus]:
     if snapshot is None:
         return []
-    return [r for r in snapshot.registries if r.state.needs_attention]
+    return [r for r in snapshot.registries if r.state.due_for_renewal]
 
 
 class TrayLoop:
@@ -161,7 +156,8 @@ class TrayLoop:
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
-        self.clusters = None  # a ClusterScan, made once a kubeconfig exists
+        self.snapshots = Snapshots(paths, kube_max_age=KUBE_SCAN_SECONDS,
+                                   monotonic=self.clock.monotonic)
         self.recomputes = 0
         self.clock_jumps = 0
 
@@ -227,9 +223,9 @@ class TrayLoop:
     # -- one full recompute ----------------------------------------------------------------
     def _recompute(self, now: datetime) -> None:
         self.recomputes += 1
-        self._settings, self._settings_problem = load_settings(self.paths)
-        snapshot = take_snapshot(self.paths, self._settings, now, self._cluster_scan())
-        write_summary(self.paths, snapshot, self._settings)  # for shell prompts
+        taken = self.snapshots.take(now)  # rewrites the shell prompts' summary too
+        snapshot = taken.snapshot
+        self._settings, self._settings_problem = taken.settings, taken.settings_problem
         installed = shutil.which(ECR_LOGIN_PROGRAM) is not None  # the menu offers it then
         with self._lock:
             previous, self._snapshot = self._snapshot, snapshot
@@ -245,16 +241,39 @@ class TrayLoop:
             note = plan.notification
             self.notifier.send(note.title, note.body, note.urgent, subject=note.subject,
                                button=note.button)
+        else:
+            self._tell_store_problem(snapshot, now, installed)
         self._publish()
 
-    def _cluster_scan(self):
-        """Kubernetes pull secrets: asked every KUBE_SCAN_SECONDS at most, never per tick."""
-        if self.clusters is None and self._settings.kubernetes and \
-                has_kubeconfig(self.paths, self._settings):
-            from tray_app.sources.kubernetes import ClusterScan  # lazy: only with a kubeconfig
+    def _tell_store_problem(self, snapshot: Snapshot, now: datetime,
+                            ecr_login_installed: bool) -> None:
+        """A login whose credential store cannot hold it (tray_app.stores): one
+        notification with the fix, again a day later while it lasts (the menu line under
+        the row says it all the time). One per recompute, and never over an expiry alert."""
+        for row in snapshot.registries:
+            problem = row.store_problem
+            if problem is None or not problem.blocks_login:
+                continue
+            key = _store_problem_key(row, now)
+            if key in self._state.sent_alerts:
+                continue
+            self._remember_sent({key}, now)
+            body = f"Fix: {problem.fix}\n{problem.reason}"
+            button = None
+            if ecr_login_installed and not row.managed:
+                button = Button("fix", "Use ecr-login", ("ecr-login-on", row.host),
+                                f"Press Use ecr-login to fix it.\n{problem.reason}")
+            log.info("store problem told: %s", problem.line)
+            self.notifier.send(f"{row.registry.label}: its credential store cannot hold an"
+                               " ECR login", body, False, subject=f"store|{row.host}",
+                               button=button)
+            return
 
-            self.clusters = ClusterScan(KUBE_SCAN_SECONDS, self.clock.monotonic)
-        return self.clusters
+    @property
+    def clusters(self):
+        """The cluster scan (None until a kubeconfig may name a cluster): asked every
+        KUBE_SCAN_SECONDS at most, never per tick."""
+        return self.snapshots.clusters
 
     def _log_new_problems(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
         """Each unreadable file once, when it turns up (the menu says "see Open log")."""
@@ -296,12 +315,12 @@ class TrayLoop:
         self.nudge()
 
     def _blocked(self, snapshot: Snapshot) -> dict[tuple[str, str], str]:
-        """Logins needing attention whose profile has no AWS credentials at all, or whose
+        """Logins due for renewal whose profile has no AWS credentials at all, or whose
         credential store cannot hold them: not renewed automatically, and their alert says
         what to run (local files only)."""
         blocked = {login_identity(r): r.store_problem.fix for r in snapshot.registries
                    if r.store_problem is not None and r.store_problem.blocks_login}
-        rows = [r for r in snapshot.registries if r.state.needs_attention and not r.managed
+        rows = [r for r in snapshot.registries if r.state.due_for_renewal and not r.managed
                 and login_identity(r) not in blocked]
         if not rows:
             return blocked
@@ -392,8 +411,7 @@ class TrayLoop:
                 self._busy = None
                 self._progress_text = None
                 self._quiet = frozenset()
-            if self.clusters is not None:
-                self.clusters.invalidate()  # show the secrets as the renewal left them
+            self.snapshots.invalidate_clusters()  # show the secrets as the renewal left them
             self.nudge()
             self._publish()
 
@@ -479,6 +497,13 @@ def _failure_key(row: RegistryStatus, cause: str) -> str:
     """login, cause and expiry; the expiry stays second to last (alerts.forget_old)."""
     digest = hashlib.sha256(cause.encode()).hexdigest()[:16]
     return f"renew-failed|{row.host}|{row.where}|{digest}|{iso_utc(row.expires_at)}|0"
+
+
+def _store_problem_key(row: RegistryStatus, now: datetime) -> str:
+    """login, problem and day: told again the next day (the day stays second to last, so
+    alerts.forget_old drops it after two)."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"store|{row.host}|{row.where}|{row.store_problem.kind}|{iso_utc(day)}|0"
 
 
 def _attempt_key(row: RegistryStatus) -> str:

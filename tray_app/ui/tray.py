@@ -67,13 +67,11 @@ def choose_backend(paths: Paths, wait_seconds: float = TRAY_HOST_WAIT_SECONDS) -
     """The front end for this desktop (``tray_app.ui.backend``, the decision `doctor` shows).
 
     Waits up to ``wait_seconds`` for a panel to appear; then fails with one line."""
-    from tray_app.settings import Settings
+    from tray_app.settings import load_settings
     from tray_app.ui.backend import decide, gather_facts
 
-    try:
-        configured = Settings.load(paths.config_file).tray_backend
-    except TrayAppError:
-        configured = None  # the loop reports the broken file; the tray still starts
+    settings, problem = load_settings(paths)
+    configured = None if problem else settings.tray_backend  # the loop reports the problem
     deadline = time.monotonic() + wait_seconds
     while True:
         choice = decide(gather_facts(configured))

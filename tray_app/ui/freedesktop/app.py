@@ -22,7 +22,6 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
 from tray_app.errors import TrayAppError
-from tray_app.model import State
 from tray_app.service.actions import ActionRunner
 from tray_app.settings import Paths
 from tray_app.ui.actions import APP_TITLE, TrayActions, autostart_view
@@ -40,7 +39,6 @@ WATCHER_PATH = "/StatusNotifierWatcher"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 WATCHER_RULE = ("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
                 f"member='NameOwnerChanged',arg0='{WATCHER}'")
-ATTENTION = (State.EXPIRED, State.CRITICAL)
 
 
 def item_bus_name() -> str:
@@ -49,7 +47,7 @@ def item_bus_name() -> str:
 
 def status_of(view: LoopView) -> str:
     rows = view.snapshot.registries if view.snapshot else ()
-    return "NeedsAttention" if any(r.state in ATTENTION for r in rows) else "Active"
+    return "NeedsAttention" if any(r.state.needs_attention for r in rows) else "Active"
 
 
 class NativeTray:
