@@ -29,6 +29,7 @@ from tray_app.errors import SourceError, TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.hosts import RegistryRef, host_of
 from tray_app.model import RegistryStatus, State
+from tray_app.settings import user_home
 from tray_app.sources.docker_config import (
     ECR_LOGIN,
     ECR_LOGIN_PROFILE_PREFIX,
@@ -109,8 +110,7 @@ def wrapper_folder() -> Path:
         folder = command.absolute().parent
         if os.access(folder, os.W_OK):  # not a system folder such as /usr/bin
             return folder
-    home = Path(os.environ.get("HOME") or Path.home())
-    return home / ".local" / "bin"
+    return user_home(os.environ) / ".local" / "bin"
 
 
 def on_path(folder: Path) -> bool:
