@@ -18,6 +18,7 @@ APT_PACKAGES=(
   amazon-ecr-credential-helper awscli podman
   desktop-file-utils binutils openssl ca-certificates
   time                                                    # GNU time: benchmarks read peak RSS from it
+  shellcheck                                              # actionlint checks the GitHub workflow's run: scripts with it
   zsh fish strace                                         # the prompt snippets and the installer's PATH line run in real shells; strace proves they start no process
   # tests/desktops: a real StatusNotifierItem desktop (sway + waybar + mako, grim screenshots,
   # a virtual pointer built with wayland-scanner + gcc) and GNOME Shell 43 + AppIndicator

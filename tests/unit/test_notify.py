@@ -8,7 +8,13 @@ import sys
 
 import pytest
 
-from tray_app.ui.notify import DesktopNotifier, TerminalNotifier, plyer_checks_its_result
+from tray_app.alerts import Button
+from tray_app.ui.notify import (
+    DesktopNotifier,
+    TerminalNotifier,
+    action_first,
+    plyer_checks_its_result,
+)
 
 
 class IconThatNotifies:
@@ -39,13 +45,31 @@ def test_backend_order_on_this_platform():
     if sys.platform.startswith("linux"):
         assert names[-2:] == ["tray icon", "notify-send"]
         assert ("plyer" in names) == plyer_checks_its_result()
+    elif sys.platform == "win32":
+        assert names == ["tray icon", "plyer"]
     else:
-        assert names[0] == "plyer"
+        assert names[-1] == "osascript" and "tray icon" not in names
+
+
+def test_macos_takes_osascript_and_never_pystray_s_argv_notify():
+    """pystray's darwin notify runs `osascript -e TEXT`; plyer needs pyobjus (absent)."""
+    names = [name for name, _ in DesktopNotifier(platform="darwin").backends]
+    assert names == (["plyer", "osascript"] if plyer_checks_its_result("darwin")
+                     else ["osascript"])
+
+
+def test_the_osascript_line_says_what_to_do_first():
+    button = Button("login", "Log in again", ("refresh", "h", "docker-config"), "Press...")
+    assert action_first("ECR refresh failed: no credentials", button) == (
+        "To log in again: open the tray menu\nECR refresh failed: no credentials")
+    assert action_first("To renew: click it in the tray menu\nx expired", button) == (
+        "To renew: click it in the tray menu\nx expired")
+    assert action_first("Open it yourself: /tmp/x", None) == "Open it yourself: /tmp/x"
 
 
 def test_a_failing_backend_falls_back_to_the_tray_icon(no_notify_send, caplog):
     icon = IconThatNotifies()
-    notifier = DesktopNotifier(icon_getter=lambda: icon)
+    notifier = DesktopNotifier(icon_getter=lambda: icon, platform="linux")
     notifier.backends.insert(0, ("broken", _raise))
     with caplog.at_level(logging.INFO, logger="tray_app.ui.notify"):
         assert notifier.send("ECR login 222222222222 eu-central-1 expired", "do this")

@@ -214,3 +214,37 @@ def test_engine_refuses_before_any_aws_call(home):
     assert outcome.result == "failed" and not report.ok
     assert "2560 bytes" in outcome.message and "fix: `ecr-token-tray credhelper enable" \
         in outcome.message
+
+
+def test_the_tray_tells_a_store_problem_once_a_day_with_the_fix(home, monkeypatch):
+    """The real loop and snapshot; Docker Desktop's helper stands in failing as it does when
+    Desktop is not running. A notification with the fix (and, with ecr-login installed, the
+    fix as its button); not repeated on the next recompute, told again the next day."""
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.ui.loop import TrayLoop
+
+    home.credential_helper("desktop", "echo 'dial unix backend.sock: connection refused'\n"
+                                      "exit 1\n")
+    home.credential_helper("ecr-login", "exit 1\n")  # installed: the button is offered
+    monkeypatch.setenv("PATH", home.path_with_bin)
+    home.app_config("[renew]\nautomatic = false\n")
+    home.docker_config({DEV: {}}, credsStore="desktop")
+    notifier = RecordingNotifier()
+    clock = FakeClock(in_(0))
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    loop.step()
+    (title, body, urgent), = notifier.sent
+    assert title == "222222222222 eu-central-1: its credential store cannot hold an ECR login"
+    assert body.startswith("Fix: start Docker Desktop, or `ecr-token-tray credhelper enable")
+    assert "Docker Desktop is not running" in body and not urgent
+    button = notifier.extras[0]["button"]
+    assert button.action == ("ecr-login-on", DEV)
+
+    loop.nudge()
+    loop.step()
+    assert len(notifier.sent) == 1  # told once
+    clock.advance(24 * 3600)
+    loop.nudge()
+    loop.step()
+    assert len(notifier.sent) == 2  # a day later, while it lasts

@@ -241,7 +241,33 @@ class TrayLoop:
             note = plan.notification
             self.notifier.send(note.title, note.body, note.urgent, subject=note.subject,
                                button=note.button)
+        else:
+            self._tell_store_problem(snapshot, now, installed)
         self._publish()
+
+    def _tell_store_problem(self, snapshot: Snapshot, now: datetime,
+                            ecr_login_installed: bool) -> None:
+        """A login whose credential store cannot hold it (tray_app.stores): one
+        notification with the fix, again a day later while it lasts (the menu line under
+        the row says it all the time). One per recompute, and never over an expiry alert."""
+        for row in snapshot.registries:
+            problem = row.store_problem
+            if problem is None or not problem.blocks_login:
+                continue
+            key = _store_problem_key(row, now)
+            if key in self._state.sent_alerts:
+                continue
+            self._remember_sent({key}, now)
+            body = f"Fix: {problem.fix}\n{problem.reason}"
+            button = None
+            if ecr_login_installed and not row.managed:
+                button = Button("fix", "Use ecr-login", ("ecr-login-on", row.host),
+                                f"Press Use ecr-login to fix it.\n{problem.reason}")
+            log.info("store problem told: %s", problem.line)
+            self.notifier.send(f"{row.registry.label}: its credential store cannot hold an"
+                               " ECR login", body, False, subject=f"store|{row.host}",
+                               button=button)
+            return
 
     @property
     def clusters(self):
@@ -471,6 +497,13 @@ def _failure_key(row: RegistryStatus, cause: str) -> str:
     """login, cause and expiry; the expiry stays second to last (alerts.forget_old)."""
     digest = hashlib.sha256(cause.encode()).hexdigest()[:16]
     return f"renew-failed|{row.host}|{row.where}|{digest}|{iso_utc(row.expires_at)}|0"
+
+
+def _store_problem_key(row: RegistryStatus, now: datetime) -> str:
+    """login, problem and day: told again the next day (the day stays second to last, so
+    alerts.forget_old drops it after two)."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"store|{row.host}|{row.where}|{row.store_problem.kind}|{iso_utc(day)}|0"
 
 
 def _attempt_key(row: RegistryStatus) -> str:
