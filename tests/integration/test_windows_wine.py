@@ -229,18 +229,15 @@ def _session(wine, screen, tray, endpoint, log_path, shots: Path, run_value: re.
     assert {"Refresh all expiring", "Start at login", "Open log", "Quit"} <= set(rows), rows
 
     # The menu: a right click; "Start at login" writes the Run value.
-    menu = _open_menu(screen, icon_x, icon_y, shots / "3-menu.png")
+    menu_click = (screen, icon_x, icon_y, log_path)
+    menu = _menu_click(*menu_click, shots / "3-menu.png", "Start at login",
+                       lambda: run_value.search(wine.reg_query()))
     width, height, x, y = menu
     menu_text = _ocr(shots / "3-menu.png", f"{width}x{height}+{x}+{y}", 4)
     assert "Quit" in menu_text and "Start at login" in menu_text, menu_text
-    _click_row(screen, menu, rows, "Start at login")
-    wine_support.wait_for(lambda: run_value.search(wine.reg_query()), 30,
-                          "the Run value written by the menu")
     wine.run(["reg", "delete", wine_support.RUN_KEY, "/v", "ecr-token-tray", "/f"])
     # Quit: exit 0, the icon leaves the tray.
-    rows = _settled_menu_rows(log_path)
-    menu = _open_menu(screen, icon_x, icon_y, shots / "4-menu-again.png")
-    _click_row(screen, menu, rows, "Quit")
+    _menu_click(*menu_click, shots / "4-menu-again.png", "Quit", lambda: tray.poll() is not None)
     tray.wait(60)
     wine_support.wait_for(lambda: screen.icon_count() == 0, 30, "the icon gone from trayer")
     screen.screenshot(shots / "5-after-quit.png")
@@ -285,18 +282,45 @@ def _menu_rows(log_text: str) -> list[str]:
     return lines[-1].split(" menu: ", 1)[1].split(" | ")
 
 
-def _open_menu(screen, icon_x: int, icon_y: int, shot: Path) -> tuple[int, int, int, int]:
-    """Right-click the icon; the popup menu's (width, height, x, y)."""
-    before = _popups(screen)
-    screen.x("xdotool", "mousemove", str(icon_x), str(icon_y), "click", "3")
-    geometry = wine_support.wait_for(lambda: (_popups(screen) - before) or None, 30,
-                                     "the popup menu")
-    menu = max(geometry, key=lambda g: g[1])
-    # The tooltip covers the menu while the pointer rests on the icon: move onto the menu
-    # (its first row, away from the rows clicked next).
-    screen.x("xdotool", "mousemove", str(menu[2] + 30), str(menu[3] + 8))
-    screen.screenshot(shot)
-    return menu
+def _menu_click(screen, icon_x: int, icon_y: int, log_path: Path, shot: Path, row: str,
+                done) -> tuple[int, int, int, int]:
+    """Open the menu and click ``row`` until ``done()``. A right click while the menu is being
+    rebuilt on another thread showed Wine's menu of a moment before (a busy row more, so the
+    click hit the row above): the click is tried again, up to three times."""
+    for _attempt in range(3):
+        menu, rows = _open_menu(screen, icon_x, icon_y, shot, log_path)
+        _click_row(screen, menu, rows, row)
+        try:
+            wine_support.wait_for(done, 15, f"what {row!r} does")
+            return menu
+        except AssertionError:
+            if _popups(screen):
+                screen.x("xdotool", "key", "Escape")
+    raise AssertionError(f"clicking {row!r} in the tray menu did nothing, three times")
+
+
+def _open_menu(screen, icon_x: int, icon_y: int, shot: Path,
+               log_path: Path) -> tuple[tuple[int, int, int, int], list[str]]:
+    """Right-click the icon until the popup shows the newest logged rows (its height says
+    so; Wine once showed the menu of a moment before); (width, height, x, y) and the rows."""
+    for _attempt in range(3):
+        rows = _settled_menu_rows(log_path)
+        time.sleep(1)  # the GUI thread takes the new menu a moment after it is logged
+        before = _popups(screen)
+        screen.x("xdotool", "mousemove", str(icon_x), str(icon_y), "click", "3")
+        geometry = wine_support.wait_for(lambda: (_popups(screen) - before) or None, 30,  # noqa: B023
+                                         "the popup menu")
+        menu = max(geometry, key=lambda g: g[1])
+        # The tooltip covers the menu while the pointer rests on the icon: move onto the
+        # menu (its first row, away from the rows clicked next).
+        screen.x("xdotool", "mousemove", str(menu[2] + 30), str(menu[3] + 8))
+        screen.screenshot(shot)
+        if menu[1] == _menu_height(rows):
+            return menu, rows
+        screen.x("xdotool", "key", "Escape")
+        wine_support.wait_for(lambda: not (_popups(screen) - before), 30,  # noqa: B023
+                              "the stale menu closed")
+    raise AssertionError(f"the menu ({menu}) never matched the logged rows {rows}")
 
 
 def _popups(screen) -> set[tuple[int, int, int, int]]:
@@ -311,22 +335,24 @@ def _popups(screen) -> set[tuple[int, int, int, int]]:
     return found
 
 
-MENU_FRAME = 3       # Wine's popup menu: 3 px above the first row and below the last
+MENU_FRAME = 3       # Wine 8's popup menu: 3 px frame, 17 px rows, 9 px separators
+ROW_HEIGHT = 17
 SEPARATOR_HEIGHT = 9
 
 
-def _click_row(screen, menu, rows: list[str], text: str) -> None:
-    """Click the row named ``text``: its place from the logged rows, the row height from
-    the menu's own height (measured on Wine 8: 17 px rows, 9 px separators)."""
-    _, height, x, y = menu
+def _menu_height(rows: list[str]) -> int:
     separators = rows.count("-")
-    row_height = (height - 2 * MENU_FRAME - separators * SEPARATOR_HEIGHT) / (
-        len(rows) - separators)
+    return 2 * MENU_FRAME + ROW_HEIGHT * (len(rows) - separators) + SEPARATOR_HEIGHT * separators
+
+
+def _click_row(screen, menu, rows: list[str], text: str) -> None:
+    """Click the row named ``text`` (the menu's height matched ``rows``)."""
+    _, _, x, y = menu
     top = y + MENU_FRAME
     for row in rows:
-        size = SEPARATOR_HEIGHT if row == "-" else row_height
+        size = SEPARATOR_HEIGHT if row == "-" else ROW_HEIGHT
         if row == text:
-            screen.x("xdotool", "mousemove", str(x + 30), str(int(top + size / 2)), "click", "1")
+            screen.x("xdotool", "mousemove", str(x + 30), str(top + size // 2), "click", "1")
             return
         top += size
     raise AssertionError(f"no row {text!r} in {rows}")

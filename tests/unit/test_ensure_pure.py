@@ -69,3 +69,12 @@ def test_everything_after_the_first_dashes_is_the_command_untouched():
 def test_other_commands_keep_argparse_meaning_of_dashes():
     args = parse_args(["login", "--", DEV])
     assert args.hosts == [DEV] and not hasattr(args, "command_argv")
+
+
+def test_after_a_renewal_only_known_ends_count():
+    from tray_app.renew.plan import known_short_of_time
+
+    unknown, short, managed = login(None), login(600), login(None, managed=True)
+    assert known_short_of_time([unknown, short], 3600) == [short]
+    assert known_short_of_time([managed], 3600, [session(1800)]) == [managed]
+    assert known_short_of_time([managed], 3600, [session(None)]) == []

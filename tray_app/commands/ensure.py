@@ -101,7 +101,7 @@ def _renew(rows, args: argparse.Namespace, seconds: int) -> int:
     interactive = _stdin_is_terminal()
     options = LoginOptions(profile=args.profile, allow_browser=interactive)
     report = renew(rows, options, progress=lambda text: _say(f"... {text}"))
-    _snapshot(kubernetes=not args.no_kubernetes)  # rewrites the prompt summary
+    after, _ = _snapshot(kubernetes=not args.no_kubernetes)  # also rewrites the summary
     failed = False
     for outcome in report.outcomes:
         if outcome.result == "refreshed" and outcome.verified:
@@ -112,10 +112,30 @@ def _renew(rows, args: argparse.Namespace, seconds: int) -> int:
         if outcome.result == "skipped" and not interactive:
             line += " (stdin is not a terminal, so no browser was opened)"
         _say(line)
+    for line in _still_short(after, report, seconds, args.min):
+        failed = True
+        _say(line)
     if failed:
         _say(f"not running the command: a login above would not last {args.min}")
         return EX_TEMPFAIL
     return 0
+
+
+def _still_short(after, report, seconds: int, wanted: str) -> list[str]:
+    """Renewed logins that still end within ``wanted``: an ecr-login registry whose new SSO
+    session is shorter than asked. One line each, naming what ends."""
+    from tray_app.renew.plan import known_short_of_time
+    from tray_app.timeutil import format_time_left
+
+    renewed = {o.identity for o in report.outcomes if o.result == "refreshed" and o.verified}
+    rows = [row for row in after.registries if row.identity in renewed]
+    lines = []
+    for row in known_short_of_time(rows, seconds, after.sso_sessions):
+        what = row.credentials_from if row.managed and row.credentials_from else "it"
+        lines.append(f"{row.registry.label} ({row.where}): renewed, but {what} ends in"
+                     f" {format_time_left(row.watched_seconds_left)}, less than --min {wanted}"
+                     " - sign in again later, or ask for less")
+    return lines
 
 
 def run_command(argv: list[str]) -> int:

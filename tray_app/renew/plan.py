@@ -56,11 +56,20 @@ def short_of_time(rows: Sequence[RegistryStatus], seconds: int,
     return [row for row in rows if _short_of_time(row, seconds, sso_sessions)]
 
 
-def _short_of_time(row: RegistryStatus, seconds: int, sso_sessions: Sequence[SsoStatus]
-                   ) -> bool:
+def known_short_of_time(rows: Sequence[RegistryStatus], seconds: int,
+                        sso_sessions: Sequence[SsoStatus] = ()) -> list[RegistryStatus]:
+    """``short_of_time`` counting only known ends: after a renewal, the logins that still
+    will not last (an SSO session shorter than asked; a --min beyond what AWS gives)."""
+    return [row for row in rows if _short_of_time(row, seconds, sso_sessions, unknown=False)]
+
+
+def _short_of_time(row: RegistryStatus, seconds: int, sso_sessions: Sequence[SsoStatus],
+                   unknown: bool = True) -> bool:
     if not row.managed:
-        return row.seconds_left is None or row.seconds_left < seconds
-    session = next((s for s in sso_sessions if row.profile in s.profiles), None)
-    if session is None or session.refreshable:
-        return False
-    return session.seconds_left is None or session.seconds_left < seconds
+        left = row.seconds_left
+    else:
+        session = next((s for s in sso_sessions if row.profile in s.profiles), None)
+        if session is None or session.refreshable:
+            return False
+        left = session.seconds_left
+    return unknown if left is None else left < seconds
