@@ -342,6 +342,19 @@ def test_moving_a_host_to_another_profile_drops_the_old_wrapper(home, aws_profil
     assert f"{DEV}: already on ecr-login-ops" in again.stdout and again.returncode == 0
 
 
+def test_enable_writes_a_missing_wrapper_again(home, aws_profiles):
+    """What `status` and `doctor` advise when a mapped wrapper is gone."""
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    first = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert first.returncode == 0, first.stdout + first.stderr
+    wrapper = local_bin(home) / "docker-credential-ecr-login-dev"
+    wrapper.unlink()
+    again = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert again.returncode == 0 and "already" not in again.stdout, again.stdout
+    assert wrapper.is_file()
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}
+
+
 def test_a_file_of_the_same_name_that_is_not_ours_is_left_alone(home, aws_profiles):
     home.docker_config({DEV: {"auth": docker_auth(300)}})
     theirs = local_bin(home) / "docker-credential-ecr-login-dev"

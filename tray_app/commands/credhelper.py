@@ -83,6 +83,7 @@ def _enable(args: argparse.Namespace, paths) -> int:
     already = credhelper.mapped_helpers(config)
     taken = _snapshot()
     snapshot = taken.snapshot
+    folder = credhelper.wrapper_folder(args.wrapper_folder or taken.settings.wrapper_folder)
     problems = 0
     targets: list[credhelper.Target] = []
     for registry, text in _wanted(args, snapshot, already):
@@ -93,16 +94,15 @@ def _enable(args: argparse.Namespace, paths) -> int:
             continue
         profile = args.profile or _profile(registry, snapshot)
         helper = credhelper.helper_for(profile)
-        if already.get(registry.host) == helper:
+        if already.get(registry.host) == helper and _wrapper_present(helper, folder):
             print(f"{registry.host}: already on {helper}")
-            continue
+            continue  # (a missing wrapper is written again)
         targets.append(credhelper.Target(registry, profile))
     if not targets:
         if not problems and args.all:
             print("No ECR registry to hand over (Docker holds no ECR login that is not on"
                   " ecr-login already); name a HOST.")
         return EXIT_NOT_ALL_DONE if problems else EXIT_OK
-    folder = credhelper.wrapper_folder(args.wrapper_folder or taken.settings.wrapper_folder)
     results = hand_over(paths.docker_config, targets, folder, verify=not args.no_verify)
     for result in results:
         print(result.message)
@@ -114,6 +114,14 @@ def _enable(args: argparse.Namespace, paths) -> int:
         print(f"note: {folder} is not on PATH, so Docker cannot run the wrapper - add it,"
               f' e.g. `export PATH="{folder}:$PATH"` in ~/.profile, and open a new shell')
     return EXIT_NOT_ALL_DONE if problems else EXIT_OK
+
+
+def _wrapper_present(helper: str, folder) -> bool:
+    from tray_app.credhelper import find_wrapper
+    from tray_app.sources.docker_config import ecr_login_profile
+
+    profile = ecr_login_profile(helper)
+    return profile is None or find_wrapper(profile, folder) is not None
 
 
 def _wanted(args: argparse.Namespace, snapshot: Snapshot, already: dict[str, str]
