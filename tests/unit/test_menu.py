@@ -218,7 +218,7 @@ def test_a_click_may_open_the_browser_sign_in_because_the_user_asked(home, fake_
     assert "corp" in " ".join(fake_aws.sso_logins[0]) or "dev" in " ".join(
         fake_aws.sso_logins[0])
     titles = [title for title, _, _ in tray.notifier.sent]
-    assert titles == ["2 ECR logins need attention",  # the start-up alert
+    assert titles == ["2 ECR logins need renewing",  # the start-up alert
                       "ECR refresh failed"]  # signed in; then ECR's API was unreachable
     assert "aoaAAAAAGsso-access-token-secret" not in "".join(tray.notifier.texts)
 
