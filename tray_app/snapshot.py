@@ -108,16 +108,16 @@ def _store_facts(docker: DockerConfig, paths: Paths, ecr_cache: dict[str, dateti
         cred_helpers=docker.cred_helpers, missing=missing,
         failing=dict(found.broken_helpers), cache_path=str(paths.ecr_cache),
         cache_expiries=ecr_cache, platform=platform,
-        ecr_login_installed=ECR_LOGIN not in missing and _ecr_login_on_path(docker, missing))
+        ecr_login_installed=_ecr_login_on_path(docker, missing, platform))
 
 
-def _ecr_login_on_path(docker: DockerConfig, missing: frozenset[str]) -> bool:
+def _ecr_login_on_path(docker: DockerConfig, missing: frozenset[str], platform: str) -> bool:
     """Is docker-credential-ecr-login installed? Known from ``missing`` when the config
     names it; else one more PATH look-up."""
     if ECR_LOGIN in helper_names(docker):
         return ECR_LOGIN not in missing
     probe = docker._replace(creds_store=ECR_LOGIN, cred_helpers={})
-    return ECR_LOGIN not in missing_helpers(probe)
+    return ECR_LOGIN not in missing_helpers(probe, platform=platform)
 
 
 def _with_store_problems(rows: list[RegistryStatus], stores: StoreFacts, now: datetime

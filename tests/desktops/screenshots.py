@@ -156,7 +156,10 @@ def x11_picture(kind: str, venv: Path, out: Path) -> Path:
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "assets" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    missing = sway.missing_tools() + gnome.missing_tools()
+    from tests.desktops import kde, xfce
+
+    missing = (sway.missing_tools() + gnome.missing_tools() + kde.missing_tools()
+               + xfce.missing_tools())
     if missing:
         print(f"missing: {', '.join(missing)} (run .ci/setup.sh)", file=sys.stderr)
         return 2

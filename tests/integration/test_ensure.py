@@ -141,7 +141,7 @@ def test_command_not_found_and_bad_input(home, entry_point):
     assert missing.stderr == ("ecr-token-tray: no-such-program-here: command not found - check"
                               " its name and PATH\n")
     for words, said in [("--min 5", "--min 5: not a duration - write it like 90m"),
-                        ("--min 13h", "--min 13h: an ECR token lasts 12 hours"),
+                        ("--min 11h30m", "--min 11h30m: a fresh ECR token lasts just under 12"),
                         ("registry.example.com", "registry.example.com: not an Amazon ECR")]:
         result = bash(home, entry_point, f"ecr-token-tray ensure {words} -- touch ran")
         assert result.returncode == 2 and said in result.stderr, result.stderr

@@ -180,7 +180,9 @@ def test_status_shows_the_problem_and_fix_on_its_row(home):
     snapshot = take_snapshot(Paths.from_env(), Settings(), platform="win32")
     table = render_table(snapshot)
     assert "Windows Credential Manager, which holds at most 2560 bytes" in table
-    assert f"    fix: `ecr-token-tray credhelper enable {DEV}`" in table
+    # no docker-credential-ecr-login.exe on this PATH: the fix installs it first
+    assert (f"    fix: install amazon-ecr-credential-helper, then `ecr-token-tray credhelper"
+            f" enable {DEV}`") in table
     document = json.loads(json.dumps(snapshot_document(snapshot)))
     assert document["registries"][0]["store_problem"]["kind"] == TOO_SMALL
     home.docker_config({DEV: {"auth": docker_auth(60)}})
@@ -212,7 +214,7 @@ def test_engine_refuses_before_any_aws_call(home):
     report = renew([row])
     (outcome,) = report.outcomes
     assert outcome.result == "failed" and not report.ok
-    assert "2560 bytes" in outcome.message and "fix: `ecr-token-tray credhelper enable" \
+    assert "2560 bytes" in outcome.message and "`ecr-token-tray credhelper enable" \
         in outcome.message
 
 

@@ -1,9 +1,11 @@
 """``ecr-token-tray doctor``: check what a login needs, one pass/warn/fail line each.
 
 Checks the docker and podman CLIs, the `aws` CLI (v2, v1 or missing), the credential
-helpers config.json names, config.json's permissions, the SSO configuration, and which tray
-backend and notification path this machine will use. Reads local files and runs
-``--version`` of local tools only; never calls AWS. Exit 0 when nothing failed, else 1.
+helpers config.json names, config.json's permissions, whether each ECR login's credential
+store can hold it, the SSO configuration, and which tray backend and notification path this
+machine will use. Reads local files, runs ``--version`` of local tools and asks the
+credential helpers config.json names (as `status` does); never calls AWS. Exit 0 when
+nothing failed, else 1.
 
 Top-level imports stay light (cli.py imports every command module at start-up): GUI
 libraries are only probed in a child interpreter.

@@ -24,6 +24,7 @@ EX_CANNOT_RUN = 126  # as shells: COMMAND exists but cannot be run
 EX_NOT_FOUND = 127  # as shells: no such COMMAND
 DEFAULT_MIN = "60m"
 TOKEN_HOURS = 12  # an ECR token's life: no renewal gives more
+MAX_MIN_HOURS = 11  # a fresh token has just under 12 h: more would renew (and fail) every run
 TAKES_COMMAND = True  # cli.py hands everything after `--` over as ``args.command_argv``
 
 USAGE = ("%(prog)s [--min DURATION] [HOST ... | --all] [--profile P] [--no-kubernetes]"
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="every ECR login found (the default when no HOST is given)")
     parser.add_argument("--min", metavar="DURATION", default=DEFAULT_MIN,
                         help="renew logins with less than this left: 90m, 2h, 1h30m, 45s"
-                             f" (default {DEFAULT_MIN}, at most {TOKEN_HOURS}h)")
+                             f" (default {DEFAULT_MIN}, at most {MAX_MIN_HOURS}h)")
     parser.add_argument("--profile", metavar="P",
                         help="use this AWS profile for every registry (overrides the mapping)")
     parser.add_argument("--no-kubernetes", action="store_true",
@@ -68,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if seconds is None:
         raise TrayAppError(f"--min {args.min}: not a duration",
                            "write it like 90m, 2h, 1h30m or 45s")
-    if seconds > TOKEN_HOURS * 3600:
-        raise TrayAppError(f"--min {args.min}: an ECR token lasts {TOKEN_HOURS} hours, so no"
-                           " login can have that much left", f"use at most {TOKEN_HOURS}h")
+    if seconds > MAX_MIN_HOURS * 3600:
+        raise TrayAppError(f"--min {args.min}: a fresh ECR token lasts just under"
+                           f" {TOKEN_HOURS} hours, so no login would have that much left",
+                           f"use at most {MAX_MIN_HOURS}h")
     code = renew_short_logins(args, seconds)
     if code != 0 or not args.command_argv:
         return code
