@@ -195,7 +195,9 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
         return Notification(_title_for(alert), f"To renew: {_todo(alert, action)}\n{details}",
                             urgent, subject=_subject(alert), button=button)
     expired = sum(a.expired for a in alerts)
-    title = (f"{len(alerts)} ECR logins need attention" if expired < len(alerts)
+    # "renewing", not "attention": a login at its warning threshold is due for renewal,
+    # not in need of attention (State.needs_attention: critical or expired)
+    title = (f"{len(alerts)} ECR logins need renewing" if expired < len(alerts)
              else f"{len(alerts)} ECR logins expired")
     lines = [_line(a) + (f" ({a.hint})" if a.hint else "") for a in alerts]
     sso_only = all(a.sso or a.ends_with for a in alerts)

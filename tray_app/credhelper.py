@@ -1,13 +1,17 @@
-"""Hand ECR registries to amazon-ecr-credential-helper (``ecr-login``) and back.
+"""The parts of handing ECR registries to amazon-ecr-credential-helper (``ecr-login``)
+and back; tray_app/service/handover.py puts them together as a transaction.
 
-- ``enable``: ``credHelpers[HOST] = "ecr-login"`` in Docker's config.json, and the now-stale
-  plain ``auths[HOST].auth`` removed. A registry whose profile is not the one the helper
-  would use by default gets ``ecr-login-<profile>``: a small wrapper script
-  ``docker-credential-ecr-login-<profile>`` that runs the real helper with ``AWS_PROFILE``
-  set (the helper takes its profile only from the environment).
+- wrappers: a registry whose profile is not the one the helper would use by default gets
+  ``ecr-login-<profile>``: a small script ``docker-credential-ecr-login-<profile>`` that
+  runs the real helper (by its absolute path) with ``AWS_PROFILE`` set (the helper takes
+  its profile only from the environment). They live outside the app's install, in
+  ``~/.local/bin`` or the folder the user chose, so upgrades and uninstalls keep them.
+- ``map_hosts``: ``credHelpers[HOST] = "ecr-login..."`` in Docker's config.json, and the
+  now-stale plain ``auths[HOST].auth`` removed: the commit, done last.
 - ``disable``: the mapping removed, and a wrapper no host uses any more.
-- ``verify``: ask the helper as Docker does (``get``, the host on stdin), then
-  ``GET https://HOST/v2/`` with its answer. The secret is never printed.
+- ``verify``: ask the helper as Docker does (``get``, the host on stdin, found on PATH as
+  Docker finds it), then ``GET https://HOST/v2/`` with its answer. The secret is never
+  printed.
 
 config.json is edited through :func:`tray_app.renew.store.edit_docker_config`: atomic,
 every other key and the mode kept, never a file that did not parse. The helper's own
@@ -16,6 +20,7 @@ cache (``~/.ecr/cache.json``) is only ever read, by the snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -101,14 +106,12 @@ def check_profile_name(profile: str) -> None:
             " the profile under such a name in ~/.aws/config")
 
 
-def wrapper_folder() -> Path:
-    """Where wrappers go: the folder of the app's own command when it runs from one (it is
-    on PATH then) and may write there, else ``~/.local/bin``."""
-    command = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if command is not None and command.name.startswith("ecr-token-tray"):
-        folder = command.absolute().parent
-        if os.access(folder, os.W_OK):  # not a system folder such as /usr/bin
-            return folder
+def wrapper_folder(chosen: Path | None = None) -> Path:
+    """Where wrappers go: the folder the user chose (``--wrapper-folder``, or
+    ``[credhelper] wrapper_folder`` in config.toml), else ``~/.local/bin``. Never the app's
+    own install: an upgrade or uninstall replaces that folder while Docker still runs them."""
+    if chosen is not None:
+        return chosen
     home = Path(os.environ.get("HOME") or Path.home())
     return home / ".local" / "bin"
 
@@ -125,7 +128,9 @@ def _same_folder(first: Path, second: Path) -> bool:
         return False
 
 
-def wrapper_text(profile: str) -> str:
+def wrapper_text(profile: str, helper: str) -> str:
+    """The script: ``helper`` is the real helper's absolute path (Docker's PATH, or the
+    tray's, need not hold its folder)."""
     return (
         "#!/bin/sh\n"
         f"{WRAPPER_MARK}: {HELPER_PROGRAM} with the AWS profile {profile}.\n"
@@ -135,7 +140,7 @@ def wrapper_text(profile: str) -> str:
         "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n"
         f"AWS_PROFILE={shlex.quote(profile)}\n"
         "export AWS_PROFILE\n"
-        f'exec {HELPER_PROGRAM} "$@"\n'
+        f'exec {shlex.quote(helper)} "$@"\n'
     )
 
 
@@ -151,8 +156,37 @@ def is_our_wrapper(path: Path) -> bool:
         return False
 
 
-def write_wrapper(folder: Path, profile: str) -> Path:
-    """Write (or refresh) the wrapper for ``profile``; never over a file that is not ours."""
+@dataclass(frozen=True)
+class Written:
+    """A wrapper just written, and what the file held before (None: it did not exist), so
+    that a failed hand-over can put it back."""
+
+    path: Path
+    previous: bytes | None
+    created: tuple[Path, ...] = ()  # folders made for it, deepest first
+
+    def undo(self) -> None:
+        """Put the file back as it was (the folders: :func:`remove_created_folders`)."""
+        try:
+            if self.previous is None:
+                self.path.unlink(missing_ok=True)
+            else:
+                write_atomic(self.path, self.previous, mode=0o755)
+        except OSError:
+            pass  # best effort; the file is ours either way
+
+
+def remove_created_folders(written: list[Written]) -> None:
+    """The folders wrappers were written into that did not exist before, when empty."""
+    for wrapper in written:
+        for folder in wrapper.created:
+            with contextlib.suppress(OSError):  # not empty: something else lives there now
+                folder.rmdir()
+
+
+def write_wrapper(folder: Path, profile: str, helper: str) -> Written:
+    """Write (or refresh) the wrapper for ``profile`` running ``helper`` (absolute path);
+    never over a file that is not ours."""
     if sys.platform == "win32":
         raise CredHelperError(f"profile {profile}: per-profile wrappers are shell scripts and"
                               " not made on Windows; nothing changed",
@@ -162,25 +196,29 @@ def write_wrapper(folder: Path, profile: str) -> Path:
     if path.exists() and not is_our_wrapper(path):
         raise CredHelperError(f"{path}: exists and was not written by ecr-token-tray;"
                               " nothing changed", "move it aside and try again")
+    created = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     try:
-        write_atomic(path, wrapper_text(profile).encode(), mode=0o755)
+        previous = path.read_bytes() if path.exists() else None
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, wrapper_text(profile, helper).encode(), mode=0o755)
     except OSError as error:
         raise CredHelperError(f"{path}: cannot write the wrapper ({error.strerror});"
-                              " nothing changed", "fix the folder's permissions") from None
-    return path
+                              " nothing changed", "fix the folder's permissions, or choose"
+                              " another with --wrapper-folder") from None
+    return Written(path, previous, tuple(created))
 
 
-def find_wrapper(profile: str) -> Path | None:
+def find_wrapper(profile: str, folder: Path | None = None) -> Path | None:
     """Our wrapper for ``profile``: in the wrapper folder, else wherever PATH finds it."""
-    candidates = [wrapper_folder() / wrapper_name(profile)]
+    candidates = [wrapper_folder(folder) / wrapper_name(profile)]
     found = shutil.which(wrapper_name(profile))
     if found:
         candidates.append(Path(found))
     return next((p for p in candidates if p.is_file() and is_our_wrapper(p)), None)
 
 
-def remove_wrapper(profile: str) -> Path | None:
-    path = find_wrapper(profile)
+def remove_wrapper(profile: str, folder: Path | None = None) -> Path | None:
+    path = find_wrapper(profile, folder)
     if path is None:
         return None
     try:
@@ -213,22 +251,10 @@ def mapped_helpers(config: DockerConfig | None) -> dict[str, str]:
     return {host: name for host, name in config.cred_helpers.items() if is_ecr_login(name)}
 
 
-def enable(config_path: Path, targets: list[Target], folder: Path | None = None
-           ) -> list[Change]:
-    """Map every target to its ecr-login helper, writing the wrappers first (Docker must
-    never see a mapping without its wrapper). Raises CredHelperError with nothing changed."""
+def map_hosts(config_path: Path, helpers: dict[str, str]) -> None:
+    """The commit: map each host to its helper in config.json and drop its now-stale plain
+    ``auth``. Raises CredHelperError with the file unchanged."""
     from tray_app.renew.store import edit_docker_config
-
-    require_helper()
-    config = read_config(config_path)
-    refuse_creds_store(config)
-    helpers = {t.registry.host: helper_for(t.profile) for t in targets}
-    folder = folder or wrapper_folder()
-    wrappers: dict[str, Path] = {}
-    for helper in dict.fromkeys(helpers.values()):
-        profile = ecr_login_profile(helper)
-        if profile is not None:
-            wrappers[helper] = write_wrapper(folder, profile)
 
     def hand_over(document: dict) -> None:
         table = document.get("credHelpers")
@@ -242,24 +268,10 @@ def enable(config_path: Path, targets: list[Target], folder: Path | None = None
     try:
         edit_docker_config(config_path, hand_over, ", ".join(helpers))
     except TrayAppError as error:
-        for helper, path in wrappers.items():  # undo only wrappers nothing else uses
-            if helper not in mapped_helpers(config).values():
-                path.unlink(missing_ok=True)
         raise CredHelperError(error.title, error.hint) from None
-    _remove_unused_wrappers(set(mapped_helpers(config).values()) - set(helpers.values()),
-                            config_path)
-    changes = []
-    for target in targets:
-        helper = helpers[target.registry.host]
-        profile = ecr_login_profile(helper)
-        how = (f"profile {profile} through {wrappers[helper]}" if profile
-               else "the helper's default profile (AWS_PROFILE, else default)")
-        changes.append(Change(target.registry.host, helper,
-                              f"{target.registry.host}: on {helper} - {how}"))
-    return changes
 
 
-def disable(config_path: Path, hosts: list[str]) -> list[Change]:
+def disable(config_path: Path, hosts: list[str], folder: Path | None = None) -> list[Change]:
     """Remove the ecr-login mapping of ``hosts``, then wrappers no host uses any more."""
     from tray_app.renew.store import edit_docker_config
 
@@ -291,7 +303,7 @@ def disable(config_path: Path, hosts: list[str]) -> list[Change]:
         text = f"{host}: no longer on {helper}"
         profile = ecr_login_profile(helper)
         if profile is not None and helper not in still_used:
-            gone = remove_wrapper(profile)
+            gone = remove_wrapper(profile, folder)
             if gone is not None:
                 text += f"; removed {gone} (no host uses it now)"
                 still_used.add(helper)  # removed once; later hosts need not say it again
@@ -319,13 +331,14 @@ def new_docker_login_row(registry: RegistryRef, snapshot) -> RegistryStatus:
                                                     snapshot.generated_at))
 
 
-def _remove_unused_wrappers(candidates: set[str], config_path: Path) -> list[Path]:
+def remove_unused_wrappers(candidates: set[str], config_path: Path,
+                           folder: Path | None = None) -> list[Path]:
     """Remove our wrappers for helpers no host maps to any more (a host moved profiles)."""
     still_used = set(mapped_helpers(read_config(config_path)).values())
     removed = []
     for helper in sorted(candidates - still_used):
         profile = ecr_login_profile(helper)
-        gone = remove_wrapper(profile) if profile else None
+        gone = remove_wrapper(profile, folder) if profile else None
         if gone is not None:
             removed.append(gone)
     return removed
@@ -338,14 +351,24 @@ class Check:
     answer: str  # "verified", or why not (never the secret)
 
 
-def verify(host: str, helper: str) -> Check:
-    """Ask the helper as Docker does, then ``GET /v2/`` with its answer."""
+def verify(host: str, helper: str, wrapper: Path | None = None) -> Check:
+    """Ask the helper as Docker does (found on PATH by its name), then ``GET /v2/`` with
+    its answer. ``wrapper``: the file Docker must find under that name."""
     from tray_app.renew.verify import verify_login
     from tray_app.sources.cred_helper import CredentialHelper
 
     program = f"docker-credential-{helper}"
-    if shutil.which(program) is None:
+    found = shutil.which(program)
+    if found is None and wrapper is not None:
+        folder = wrapper.parent
+        return Check(False, f"{folder} is not on PATH, so Docker cannot run {program} - add"
+                            f' it (e.g. `export PATH="{folder}:$PATH"` in ~/.profile, then a'
+                            " new shell), or choose a folder on PATH with --wrapper-folder")
+    if found is None:
         return Check(False, f"{program} is not on PATH - Docker will not find it either")
+    if wrapper is not None and not _same_file(Path(found), wrapper):
+        return Check(False, f"Docker would run {found}, not {wrapper} - remove that one, or"
+                            f" choose its folder with --wrapper-folder {Path(found).parent}")
     try:
         credential = CredentialHelper(helper, timeout=VERIFY_HELPER_TIMEOUT).get(host)
     except SourceError as error:
@@ -363,6 +386,13 @@ def verify(host: str, helper: str) -> Check:
                             f" are the AWS credentials valid? e.g. `{sign_in}`")
     check = verify_login(host, credential.username, credential.password)
     return Check(check.verified, check.answer)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:
+        return False
 
 
 def wrapper_mode_ok(path: Path) -> bool:

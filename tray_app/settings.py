@@ -120,6 +120,7 @@ class Settings:
     kubernetes: bool = True  # [kubernetes] enabled: look at local clusters' pull secrets
     kube_contexts: tuple[str, ...] = ()  # [kubernetes] contexts: non-local ones to include
     restart_failed_pulls: bool = False  # [kubernetes] delete ImagePullBackOff pods on renew
+    wrapper_folder: Path | None = None  # [credhelper] wrapper_folder; None: ~/.local/bin
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -192,6 +193,7 @@ class Settings:
             if not isinstance(value, bool):
                 raise _bad(path, f"kubernetes.{key} must be true or false")
         return cls(
+            wrapper_folder=_wrapper_folder(_table(document, "credhelper", path), path),
             warning_minutes=warning,
             critical_minutes=critical,
             notify_minutes=tuple(sorted(set(notify), reverse=True)),
@@ -203,6 +205,18 @@ class Settings:
             kube_contexts=tuple(dict.fromkeys(kube_contexts)),
             restart_failed_pulls=kube_flags["restart_failed_pulls"],
         )
+
+
+def _wrapper_folder(table: dict, path: Path) -> Path | None:
+    """``[credhelper] wrapper_folder``: where `credhelper enable` writes its wrappers."""
+    value = table.get("wrapper_folder")
+    if value is None:
+        return None
+    folder = Path(value).expanduser() if isinstance(value, str) and value else None
+    if folder is None or not folder.is_absolute():
+        raise _bad(path, "credhelper.wrapper_folder must be a folder's full path, like"
+                         ' "~/bin" (one on the PATH Docker runs with)')
+    return folder
 
 
 def _table(document: Mapping[str, object], name: str, path: Path) -> dict:

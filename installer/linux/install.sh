@@ -41,6 +41,8 @@ ICON_ROOT="$DATA_HOME/icons/hicolor"
 AUTOSTART_ENTRY="$CONFIG_HOME/autostart/$APP.desktop"
 PYTHON="${ECR_TOKEN_TRAY_PYTHON:-/usr/bin/python3}"
 PATH_MARK="# added by the $APP installer (--ensure-path)"
+DOCKER_CONFIG_FILE="${DOCKER_CONFIG:-$HOME/.docker}/config.json"
+WRAPPER_MARK="# written by $APP credhelper"
 
 BASE_APT=(python3 python3-venv)
 GTK_APT=(python3-gi gir1.2-gtk-3.0 libnotify-bin)
@@ -86,6 +88,27 @@ make_dir() {
   # $APP_DIR (made first) holds the manifest and is removed whole.
   for dir in "${missing[@]}"; do
     case "$dir" in "$APP_DIR" | "$APP_DIR"/*) ;; *) echo "$dir" >>"$MANIFEST" ;; esac
+  done
+}
+
+# -- credhelper wrappers: never deleted while Docker's config.json names them ---------------
+# The app writes them to ~/.local/bin (or a folder the user chose), never into the venv; an
+# older version wrote them beside its own program, in the venv's bin. Before that folder
+# goes (upgrade or uninstall), a wrapper of ours that config.json still names moves to
+# ~/.local/bin, where Docker keeps finding it (if that folder is on Docker's PATH).
+rescue_wrappers() {
+  local bin="$1" wrapper name
+  for wrapper in "$bin"/docker-credential-ecr-login-*; do
+    [ -f "$wrapper" ] && grep -qF "$WRAPPER_MARK" "$wrapper" || continue
+    name="$(basename "$wrapper")"
+    grep -qF "\"${name#docker-credential-}\"" "$DOCKER_CONFIG_FILE" 2>/dev/null || continue
+    if [ -e "$BIN_DIR/$name" ]; then
+      say "kept: $BIN_DIR/$name (Docker's config.json uses $name; the venv's copy goes)"
+      continue
+    fi
+    mkdir -p "$BIN_DIR"
+    mv "$wrapper" "$BIN_DIR/$name"
+    say "moved $name to $BIN_DIR: Docker's config.json uses it"
   done
 }
 
@@ -375,6 +398,7 @@ build_venv() {
   rm -rf "$VENV.previous"
   if [ -d "$VENV" ]; then mv "$VENV" "$VENV.previous"; fi
   if install_into_venv "$source"; then
+    rescue_wrappers "$VENV.previous/bin"
     rm -rf "$VENV.previous"
     return
   fi
@@ -655,6 +679,7 @@ uninstall_app() {
   [ -f "$MANIFEST" ] && mapfile -t created <"$MANIFEST"
   [ -f "$PACKAGES_RECORD" ] && mapfile -t packages <"$PACKAGES_RECORD"
   if [ -d "$APP_DIR" ]; then removed=("$APP_DIR (the venv)" "${removed[@]}"); fi
+  rescue_wrappers "$VENV/bin"
   rm -rf "$APP_DIR"   # the venv, this script's copy, the records
   # Deepest first; only folders we created, and only when nothing else is in them.
   printf '%s\n' "${created[@]}" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2- |
@@ -684,6 +709,14 @@ uninstall_app() {
   done
   if [ "${#rc_files[@]}" -gt 0 ]; then
     say "kept: the PATH line --ensure-path added to ${rc_files[*]}"
+  fi
+  local wrapper wrappers=()
+  for wrapper in "$BIN_DIR"/docker-credential-ecr-login-*; do
+    if [ -f "$wrapper" ] && grep -qF "$WRAPPER_MARK" "$wrapper"; then wrappers+=("$wrapper"); fi
+  done
+  if [ "${#wrappers[@]}" -gt 0 ]; then
+    say "kept: ${wrappers[*]} (credential-helper wrappers Docker may still run; \`$APP\
+ credhelper disable --all\` before uninstalling takes the registries back and removes them)"
   fi
   say "never touched: Docker, Podman and AWS files"
 }

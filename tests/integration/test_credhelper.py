@@ -270,23 +270,31 @@ def test_wrapper_content_mode_environment_and_argv(home, aws_profiles, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     wrapper = local_bin(home) / "docker-credential-ecr-login-dev"
     assert f"profile dev through {wrapper}" in result.stdout
+    assert f"{DEV}: not verified (--no-verify): Docker uses it without a check" in result.stdout
     assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}
     assert stat.S_IMODE(wrapper.stat().st_mode) == 0o755
     text = wrapper.read_text()
     assert text.startswith("#!/bin/sh\n# written by ecr-token-tray credhelper")
     assert "AWS_PROFILE=dev\nexport AWS_PROFILE\n" in text
-    assert text.endswith('exec docker-credential-ecr-login "$@"\n')
+    real = shutil.which("docker-credential-ecr-login", path=path_env(home))
+    assert text.endswith(f'exec {real} "$@"\n')  # by absolute path: any PATH finds it
 
-    # a recording stand-in earlier on PATH than the real helper; Docker's call: `get`, host
+    # a recording stand-in in place of the helper, written into the wrapper by absolute
+    # path (enabled with it first on PATH); Docker's call: `get`, the host on stdin
     fake_bin = tmp_path / "fake-bin"
     fake_bin.mkdir()
     record = tmp_path / "started.txt"
     fake = fake_bin / "docker-credential-ecr-login"
     fake.write_text(RECORDER.format(record=record))
     fake.chmod(0o755)
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    again = home.run_cli("credhelper", "enable", DEV, "--no-verify",
+                         PATH=path_env(home, fake_bin))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert wrapper.read_text().endswith(f'exec {fake} "$@"\n')
     import subprocess
 
-    env = home.full_env(PATH=path_env(home, fake_bin), AWS_PROFILE="someone-else",
+    env = home.full_env(PATH=path_env(home), AWS_PROFILE="someone-else",
                         AWS_ACCESS_KEY_ID="AKIAEXAMPLEENVKEY001",
                         AWS_SECRET_ACCESS_KEY="envSecretKeyExample00000000000000000000")
     answer = subprocess.run(["docker-credential-ecr-login-dev", "get"], input=DEV, env=env,
@@ -334,6 +342,19 @@ def test_moving_a_host_to_another_profile_drops_the_old_wrapper(home, aws_profil
     assert f"{DEV}: already on ecr-login-ops" in again.stdout and again.returncode == 0
 
 
+def test_enable_writes_a_missing_wrapper_again(home, aws_profiles):
+    """What `status` and `doctor` advise when a mapped wrapper is gone."""
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    first = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert first.returncode == 0, first.stdout + first.stderr
+    wrapper = local_bin(home) / "docker-credential-ecr-login-dev"
+    wrapper.unlink()
+    again = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert again.returncode == 0 and "already" not in again.stdout, again.stdout
+    assert wrapper.is_file()
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}
+
+
 def test_a_file_of_the_same_name_that_is_not_ours_is_left_alone(home, aws_profiles):
     home.docker_config({DEV: {"auth": docker_auth(300)}})
     theirs = local_bin(home) / "docker-credential-ecr-login-dev"
@@ -359,15 +380,72 @@ def test_profile_names_that_cannot_be_file_names_are_refused(home, profile):
     assert user_files(home) == before
 
 
-def test_a_wrapper_folder_not_on_path_is_explained(home, aws_profiles):
-    home.docker_config({DEV: {"auth": docker_auth(300)}})
+def test_a_wrapper_folder_not_on_path_changes_nothing_and_says_what_to_do(home, aws_profiles):
+    """Issue 18, defect 1: Docker could not run the wrapper, so the registry keeps its
+    working plain login: config.json byte for byte, and no wrapper left behind."""
+    home.docker_config({DEV: {"auth": docker_auth(300)}, OPS: {"auth": docker_auth(300)}})
+    before = user_files(home)
+    config_before = home.docker_config_path.read_bytes()
+
     result = home.run_cli("credhelper", "enable", DEV, PATH=PATH_HELPER)
-    assert result.returncode == 1  # enabled, but Docker (and the check) cannot find it
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert home.docker_config_path.read_bytes() == config_before
+    assert user_files(home) == before  # the wrapper it wrote to check is gone again
     folder = local_bin(home)
-    assert f"note: {folder} is not on PATH" in result.stdout
-    assert f'export PATH="{folder}:$PATH"' in result.stdout
-    assert (f"{DEV}: not verified - docker-credential-ecr-login-dev is not on PATH"
-            in result.stdout)
+    assert not folder.exists()  # and the folder it made for it
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith(DEV)]
+    assert line == (f"{DEV}: not handed over to ecr-login-dev, nothing changed - {folder} is"
+                    " not on PATH, so Docker cannot run docker-credential-ecr-login-dev - add"
+                    f' it (e.g. `export PATH="{folder}:$PATH"` in ~/.profile, then a new'
+                    " shell), or choose a folder on PATH with --wrapper-folder")
+    assert result.stderr == ""
+
+    # offline, the user may still want it: --no-verify hands over as before, and says so
+    unchecked = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=PATH_HELPER)
+    assert unchecked.returncode == 0, unchecked.stdout + unchecked.stderr
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}
+    assert f"{DEV}: not verified (--no-verify)" in unchecked.stdout
+    assert f"note: {folder} is not on PATH" in unchecked.stdout
+
+
+def test_wrappers_go_to_the_chosen_folder_never_into_the_apps_own(home, aws_profiles,
+                                                                   tmp_path):
+    """Issue 18, defect 2: run as an installed program from a writable folder (a venv's bin,
+    which an upgrade or uninstall replaces), the wrapper still goes to ~/.local/bin; a folder
+    chosen with --wrapper-folder or in config.toml wins."""
+    import subprocess
+    import sys
+
+    app_bin = tmp_path / "venv-bin"
+    app_bin.mkdir()
+    program = app_bin / "ecr-token-tray"
+    program.write_text(f"#!{sys.executable}\nimport sys\nfrom tray_app.cli import main\n"
+                       "sys.exit(main())\n")
+    program.chmod(0o755)
+    home.docker_config({DEV: {"auth": docker_auth(300)}, OPS: {"auth": docker_auth(300)}})
+    ran = subprocess.run([str(program), "credhelper", "enable", DEV, "--no-verify"],
+                         env=home.full_env(PATH=path_env(home, app_bin)), capture_output=True,
+                         text=True, timeout=60, cwd=home.root)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert sorted(p.name for p in app_bin.iterdir()) == ["ecr-token-tray"]
+    assert (local_bin(home) / "docker-credential-ecr-login-dev").is_file()
+
+    chosen = tmp_path / "my-bin"
+    flag = home.run_cli("credhelper", "enable", OPS, "--no-verify", "--wrapper-folder",
+                        str(chosen), PATH=path_env(home, chosen))
+    assert flag.returncode == 0, flag.stdout + flag.stderr
+    assert (chosen / "docker-credential-ecr-login-ops").is_file()
+    home.app_config(f'[registries."{DEV}"]\nprofile = "dev"\n'
+                    f'[registries."{OPS}"]\nprofile = "ops"\n'
+                    f'[credhelper]\nwrapper_folder = "{chosen}"\n')
+    listed = home.run_cli("credhelper", "status", PATH=path_env(home, chosen))
+    assert any(line.startswith(OPS) and str(chosen) in line
+               for line in listed.stdout.splitlines()), listed.stdout
+    back = home.run_cli("credhelper", "disable", OPS, PATH=path_env(home, chosen))
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"removed {chosen / 'docker-credential-ecr-login-ops'}" in back.stdout
+    assert list(chosen.iterdir()) == []
 
 
 # -- verification through the real helper -----------------------------------------------------
@@ -387,12 +465,15 @@ def test_enable_verifies_through_the_real_helper_and_the_registry(home, ecr_lab)
 
     output = result.stdout + result.stderr
     assert f"{DEV}: verified" in result.stdout, output
-    assert f"{OPS}: not verified - docker-credential-ecr-login got no token" in result.stdout
+    assert (f"{OPS}: not handed over to ecr-login, nothing changed - docker-credential-ecr-login"
+            " got no token") in result.stdout
     assert result.returncode == 1
     assert ecr_lab.registry.accepted(DEV) == 1  # the app's GET /v2/ with the helper's answer
     assert password not in output and base64.b64encode(f"AWS:{password}".encode()).decode() \
         not in output
-    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev", OPS: "ecr-login"}
+    # only the verified registry changed; OPS keeps its plain login
+    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}
+    assert config_document(home)["auths"][OPS]["auth"]
     assert (home.root / ".ecr" / "cache.json").read_bytes() == cache_before  # read, not written
 
     # the real docker CLI asks the same wrapper for the credential, as `docker pull` would
@@ -610,13 +691,22 @@ def test_an_sso_session_profile_the_debian_helper_cannot_use_is_explained(home,
     if "0.6." not in version:
         pytest.skip(f"a newer helper ({version.split()[-3:]}) may support sso_session")
 
+    before = user_files(home)
+    config_before = home.docker_config_path.read_bytes()
+
     result = home.run_cli("credhelper", "enable", DEV, PATH=path_env(home), timeout=120)
 
-    assert result.returncode == 1
-    assert (f"{DEV}: not verified - docker-credential-ecr-login-dev: this"
-            " docker-credential-ecr-login is too old for `sso_session` profiles") in result.stdout
-    assert "give profile dev its own sso_start_url and sso_region" in result.stdout
-    assert config_document(home)["credHelpers"] == {DEV: "ecr-login-dev"}  # the mapping stays
+    # Issue 18, defect 1: the helper cannot serve the profile, so nothing changes at all
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert home.docker_config_path.read_bytes() == config_before
+    assert {p: d for p, d in user_files(home).items() if "/.ecr" not in p} == {
+        p: d for p, d in before.items() if "/.ecr" not in p}  # the helper logs to ~/.ecr
+    assert not local_bin(home).exists()
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith(DEV)]
+    assert line.startswith(f"{DEV}: not handed over to ecr-login-dev, nothing changed -"
+                           " docker-credential-ecr-login-dev: this docker-credential-ecr-login"
+                           " is too old for `sso_session` profiles")
+    assert "give profile dev its own sso_start_url and sso_region" in line
 
 
 def subprocess_output(argv: list[str]) -> str:

@@ -656,3 +656,40 @@ def test_uninstall_with_a_broken_venv_removes_the_systemd_unit(lived_in_home):
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert not unit.exists() and not wants.is_symlink()
     assert other.read_text() == "[Service]\nExecStart=/usr/bin/true\n"
+
+
+def test_uninstall_keeps_every_wrapper_dockers_config_names(lived_in_home):
+    """Issue 18, defect 2: Docker runs `credhelper` wrappers for the hosts config.json maps
+    to them. The app writes them to ~/.local/bin, which the uninstaller leaves alone; one an
+    older version wrote into the venv's bin moves there before the venv goes."""
+    home = lived_in_home
+    if shutil.which("docker-credential-ecr-login") is None:
+        pytest.skip("needs docker-credential-ecr-login")
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    local_bin = home.root / ".local" / "bin"
+    installed = run_installer(home, "--no-system-packages", "--no-start", "--cli-only")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    home.app_config(f'[registries."{REGISTRY}"]\nprofile = "dev"\n')
+    enabled = run_program(local_bin / "ecr-token-tray", "credhelper", "enable", REGISTRY,
+                          "--no-verify", home=home)
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    ours = local_bin / "docker-credential-ecr-login-dev"
+    written = ours.read_bytes()
+    # what an older version left in the venv: one wrapper config.json names, one it does not
+    old_text = "#!/bin/sh\n# written by ecr-token-tray credhelper: old\nexec true\n"
+    for profile in ("old", "unused"):
+        (venv / "bin" / f"docker-credential-ecr-login-{profile}").write_text(old_text)
+    document = json.loads(home.docker_config_path.read_text())
+    document["credHelpers"]["333333333333.dkr.ecr.us-west-2.amazonaws.com"] = "ecr-login-old"
+    home.write_json(home.docker_config_path, document)
+    config_before = home.docker_config_path.read_bytes()
+
+    removed = run_installer(home, "--uninstall")
+
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert ours.read_bytes() == written
+    assert (local_bin / "docker-credential-ecr-login-old").read_text() == old_text
+    assert not (local_bin / "docker-credential-ecr-login-unused").exists() and not venv.exists()
+    assert f"moved docker-credential-ecr-login-old to {local_bin}" in removed.stdout
+    assert f"kept: {ours} {local_bin / 'docker-credential-ecr-login-old'}" in removed.stdout
+    assert home.docker_config_path.read_bytes() == config_before

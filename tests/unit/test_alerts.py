@@ -88,7 +88,7 @@ def test_several_due_together_make_one_notification(home, expiry):
     home.podman_auth({DEV_REGISTRY: auth_expiring_at(expiry)})
     rules = Rules()
     note = rules.at(expiry - timedelta(minutes=14))
-    assert note.title == "3 ECR logins need attention"
+    assert note.title == "3 ECR logins need renewing"
     assert "222222222222 eu-central-1 ends in 14 min" in note.body
     assert "333333333333 us-west-2 ends in 14 min" in note.body
     assert note.body.count("\n") == 3  # one line saying what to do, then three logins

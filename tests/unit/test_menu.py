@@ -218,7 +218,7 @@ def test_a_click_may_open_the_browser_sign_in_because_the_user_asked(home, fake_
     assert "corp" in " ".join(fake_aws.sso_logins[0]) or "dev" in " ".join(
         fake_aws.sso_logins[0])
     titles = [title for title, _, _ in tray.notifier.sent]
-    assert titles == ["2 ECR logins need attention",  # the start-up alert
+    assert titles == ["2 ECR logins need renewing",  # the start-up alert
                       "ECR refresh failed"]  # signed in; then ECR's API was unreachable
     assert "aoaAAAAAGsso-access-token-secret" not in "".join(tray.notifier.texts)
 
@@ -267,15 +267,24 @@ def test_handing_a_registry_over_and_back_from_the_menu(logins, monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     import json
 
+    from tray_app.credhelper import Target
+    from tray_app.hosts import parse_registry
+    from tray_app.service.handover import hand_over
+
     config = Paths.from_env().docker_config
+    before = config.read_bytes()
     tray = Tray()
     click_in_submenu(tray, "Never expires: use ecr-login", "444444444444 eu-west-1")
     tray.loop.join_worker(timeout=120)
-    assert json.loads(config.read_text())["credHelpers"] == {OK: "ecr-login"}
-    assert "auth" not in json.loads(config.read_text())["auths"][OK]
+    assert config.read_bytes() == before  # the helper got no token: nothing changed
     title, body, _ = tray.notifier.sent[-1]
-    assert title == "444444444444 eu-west-1 now renews itself - not verified"
-    assert f"{OK}: on ecr-login" in body and "got no token" in body
+    assert title == "444444444444 eu-west-1: nothing changed"
+    assert f"{OK}: not handed over to ecr-login, nothing changed" in body
+    assert "got no token" in body
+    # handed over without the check (`credhelper enable --no-verify`), then back
+    hand_over(config, [Target(parse_registry(OK), None)], verify=False)
+    assert json.loads(config.read_text())["credHelpers"] == {OK: "ecr-login"}
+    tray.loop.nudge()
     tray.loop.step()
     assert "444444444444 eu-west-1 (ecr-login) - renews itself" in tray.texts()
 

@@ -104,9 +104,9 @@ def test_terminal_notifier_prints_and_passes_on(no_notify_send):
     printed: list[str] = []
     icon = IconThatNotifies()
     notifier = TerminalNotifier(DesktopNotifier(icon_getter=lambda: icon), printed.append)
-    assert notifier.send("2 ECR logins need attention", "a expired\nb ends in 5 min")
-    assert printed == ["!! 2 ECR logins need attention\n   a expired\n   b ends in 5 min\n"]
-    assert icon.shown == [("2 ECR logins need attention", "a expired\nb ends in 5 min")]
+    assert notifier.send("2 ECR logins need renewing", "a expired\nb ends in 5 min")
+    assert printed == ["!! 2 ECR logins need renewing\n   a expired\n   b ends in 5 min\n"]
+    assert icon.shown == [("2 ECR logins need renewing", "a expired\nb ends in 5 min")]
 
 
 def _raise(title: str, body: str, urgent: bool, button: object = None) -> None:

@@ -411,7 +411,8 @@ def _unrelated(document: dict, target: str) -> dict:
 @FILES
 @given(config_with_a_target())
 def test_credhelper_edit_keeps_every_unrelated_key(scratch, case):
-    from tray_app.credhelper import Target, disable, enable
+    from tray_app.credhelper import Target, disable
+    from tray_app.service.handover import hand_over
 
     document, target = case
     folder = scratch / f"case-{next(_cases)}"
@@ -419,7 +420,7 @@ def test_credhelper_edit_keeps_every_unrelated_key(scratch, case):
     path = folder / "config.json"
     path.write_text(json.dumps(document))
     path.chmod(0o640)
-    enable(path, [Target(parse_registry(target), None)], folder / "bin")
+    hand_over(path, [Target(parse_registry(target), None)], folder / "bin", verify=False)
     handed = json.loads(path.read_text())
     assert _unrelated(handed, target) == _unrelated(document, target)
     assert handed["credHelpers"][target] == "ecr-login"

@@ -137,7 +137,7 @@ def test_24_hours_with_suspends_and_files_changing(home, monkeypatch):
         "ECR login 222222222222 eu-central-1 ends in 60 min",  # 14h
         "ECR login 222222222222 eu-central-1 ends in 15 min",  # 14h45 (file damaged 14h30-40)
         "ECR login 222222222222 eu-central-1 expired",  # 15h
-        "2 ECR logins need attention",  # resume 18h30->21h30: SSO expired + 333 at 60 min
+        "2 ECR logins need renewing",  # resume 18h30->21h30: SSO expired + 333 at 60 min
         "ECR login 333333333333 us-west-2 ends in 15 min",  # 21h45
         "ECR login 333333333333 us-west-2 expired",  # 22h; nothing more up to 29h30
     ]

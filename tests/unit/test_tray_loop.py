@@ -210,7 +210,7 @@ def test_when_only_a_browser_would_help_it_notifies_and_opens_nothing(home, fake
     assert fake_aws.sso_logins == []  # and no browser sign-in
     assert len(notifier.sent) == 1
     title, body, _ = notifier.sent[0]
-    assert title == "2 ECR logins need attention"
+    assert title == "2 ECR logins need renewing"
     assert "222222222222 eu-central-1 ends in 40 min" in body
     assert "SSO session corp expired" in body
 

@@ -35,7 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="disable: log in with `docker login` at once, so the registry"
                              " keeps working")
     parser.add_argument("--no-verify", action="store_true",
-                        help="enable: do not ask the helper for a token and check it")
+                        help="enable: hand over without asking the helper for a token and"
+                             " checking it (offline); by default a registry that fails the"
+                             " check is left as it was")
+    parser.add_argument("--wrapper-folder", metavar="DIR", type=_folder,
+                        help="where the per-profile wrappers go (default: [credhelper]"
+                             " wrapper_folder in config.toml, else ~/.local/bin); Docker must"
+                             " find it on PATH")
+
+
+def _folder(text: str):
+    from pathlib import Path
+
+    folder = Path(text).expanduser()
+    if not folder.is_absolute():
+        folder = folder.absolute()
+    return folder
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                            "see `ecr-token-tray credhelper --help`")
     paths = Paths.from_env()
     if args.action == "status":
-        return _status(paths)
+        return _status(paths, args)
     setup_logging(paths.log_dir, getattr(args, "debug", False))
     if args.action == "enable":
         return _enable(args, paths)
@@ -60,12 +75,15 @@ def run(args: argparse.Namespace) -> int:
 # -- enable ----------------------------------------------------------------------------------
 def _enable(args: argparse.Namespace, paths) -> int:
     from tray_app import credhelper
+    from tray_app.service.handover import hand_over
 
     credhelper.require_helper()  # before anything else: nothing changes without it
     config = credhelper.read_config(paths.docker_config)
     credhelper.refuse_creds_store(config)
     already = credhelper.mapped_helpers(config)
-    snapshot = _snapshot()
+    taken = _snapshot()
+    snapshot = taken.snapshot
+    folder = credhelper.wrapper_folder(args.wrapper_folder or taken.settings.wrapper_folder)
     problems = 0
     targets: list[credhelper.Target] = []
     for registry, text in _wanted(args, snapshot, already):
@@ -76,29 +94,34 @@ def _enable(args: argparse.Namespace, paths) -> int:
             continue
         profile = args.profile or _profile(registry, snapshot)
         helper = credhelper.helper_for(profile)
-        if already.get(registry.host) == helper:
+        if already.get(registry.host) == helper and _wrapper_present(helper, folder):
             print(f"{registry.host}: already on {helper}")
-            continue
+            continue  # (a missing wrapper is written again)
         targets.append(credhelper.Target(registry, profile))
     if not targets:
         if not problems and args.all:
             print("No ECR registry to hand over (Docker holds no ECR login that is not on"
                   " ecr-login already); name a HOST.")
         return EXIT_NOT_ALL_DONE if problems else EXIT_OK
-    folder = credhelper.wrapper_folder()
-    changes = credhelper.enable(paths.docker_config, targets, folder)
-    for change in changes:
-        print(change.message)
-    if any(c.helper != "ecr-login" for c in changes) and not credhelper.on_path(folder):
+    results = hand_over(paths.docker_config, targets, folder, verify=not args.no_verify)
+    for result in results:
+        print(result.message)
+        if result.committed:
+            print(f"{result.host}: {result.check}")
+        problems += not result.committed
+    if args.no_verify and any(r.helper != "ecr-login" for r in results) \
+            and not credhelper.on_path(folder):
         print(f"note: {folder} is not on PATH, so Docker cannot run the wrapper - add it,"
               f' e.g. `export PATH="{folder}:$PATH"` in ~/.profile, and open a new shell')
-    if not args.no_verify:
-        for change in changes:
-            check = credhelper.verify(change.host, change.helper)
-            print(f"{change.host}: {'verified' if check.verified else 'not verified - '}"
-                  f"{'' if check.verified else check.answer}")
-            problems += not check.verified
     return EXIT_NOT_ALL_DONE if problems else EXIT_OK
+
+
+def _wrapper_present(helper: str, folder) -> bool:
+    from tray_app.credhelper import find_wrapper
+    from tray_app.sources.docker_config import ecr_login_profile
+
+    profile = ecr_login_profile(helper)
+    return profile is None or find_wrapper(profile, folder) is not None
 
 
 def _wanted(args: argparse.Namespace, snapshot: Snapshot, already: dict[str, str]
@@ -126,13 +149,13 @@ def _mapped_profile(registry: RegistryRef) -> str | None:
     return configured_profile(registry, Paths.from_env())
 
 
-def _snapshot() -> Snapshot:
+def _snapshot():
     from tray_app.service.snapshots import take
 
     taken = take(kubernetes=False)  # cluster secrets are not Docker's
     if taken.settings_problem:
         print(f"{APP_NAME}: {taken.settings_problem}", file=sys.stderr)
-    return taken.snapshot
+    return taken
 
 
 # -- disable ---------------------------------------------------------------------------------
@@ -150,7 +173,8 @@ def _disable(args: argparse.Namespace, paths) -> int:
     for host in hosts:
         if host not in mapped:
             print(f"{host}: not on ecr-login; nothing to do")
-    changes = credhelper.disable(paths.docker_config, [h for h in hosts if h in mapped])
+    changes = credhelper.disable(paths.docker_config, [h for h in hosts if h in mapped],
+                                 _chosen_folder(args, paths))
     for change in changes:
         print(change.message)
     if not changes:
@@ -187,7 +211,14 @@ def _login_again(changes) -> int:
 
 
 # -- status ----------------------------------------------------------------------------------
-def _status(paths) -> int:
+def _chosen_folder(args: argparse.Namespace, paths):
+    """--wrapper-folder, else [credhelper] wrapper_folder, else None (~/.local/bin)."""
+    from tray_app.settings import load_settings
+
+    return getattr(args, "wrapper_folder", None) or load_settings(paths)[0].wrapper_folder
+
+
+def _status(paths, args: argparse.Namespace) -> int:
     from tray_app import credhelper
     from tray_app.render import table as render_rows
     from tray_app.sources.docker_config import ecr_login_profile
@@ -198,7 +229,8 @@ def _status(paths) -> int:
     config = credhelper.read_config(paths.docker_config)
     if config is not None and credhelper.is_ecr_login(config.creds_store):
         print(f"{config.path}: `credsStore` is {config.creds_store}: every registry uses it")
-    snapshot = _snapshot()
+    taken = _snapshot()
+    snapshot, folder = taken.snapshot, args.wrapper_folder or taken.settings.wrapper_folder
     managed = {r.host: r for r in snapshot.registries if r.managed}
     table = []
     for host, helper in credhelper.mapped_helpers(config).items():
@@ -208,7 +240,7 @@ def _status(paths) -> int:
             who, wrapper = "default (AWS_PROFILE, else default)", "-"
         else:
             who = profile
-            found = credhelper.find_wrapper(profile)
+            found = credhelper.find_wrapper(profile, folder)
             wrapper = str(found) if found else "MISSING - run `credhelper enable` again"
         table.append([host, helper, who, wrapper, _credentials(row, snapshot)])
     for row in snapshot.registries:

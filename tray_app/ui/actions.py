@@ -139,25 +139,34 @@ class TrayActions:
                      if r.host == host and wanted(r)), None)
 
     def _hand_over(self, row: RegistryStatus) -> None:
-        from tray_app import credhelper
+        """The same transaction as `credhelper enable HOST`: verified before config.json
+        changes; a failed check changes nothing and says why."""
+        from tray_app.credhelper import Target
+        from tray_app.service.handover import hand_over
+        from tray_app.settings import load_settings
 
+        folder = load_settings(self.paths)[0].wrapper_folder
         try:
-            (change,) = credhelper.enable(self.paths.docker_config,
-                                          [credhelper.Target(row.registry, row.profile)])
+            (result,) = hand_over(self.paths.docker_config, [Target(row.registry, row.profile)],
+                                  folder)
         except TrayAppError as error:
             self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
             return
-        check = credhelper.verify(change.host, change.helper)
-        log.info("%s; %s", change.message, check.answer)
-        title = f"{row.registry.label} now renews itself"
-        self.loop.notifier.send(title if check.verified else f"{title} - not verified",
-                                f"{change.message}\n{check.answer}", not check.verified)
+        log.info("%s; %s", result.message, result.check)
+        if not result.committed:
+            self.loop.notifier.send(f"{row.registry.label}: nothing changed", result.message,
+                                    True)
+            return
+        self.loop.notifier.send(f"{row.registry.label} now renews itself",
+                                f"{result.message}\n{result.check}", False)
 
     def _take_back(self, row: RegistryStatus) -> list[RegistryStatus]:
         from tray_app import credhelper
+        from tray_app.settings import load_settings
 
+        folder = load_settings(self.paths)[0].wrapper_folder
         try:
-            changes = credhelper.disable(self.paths.docker_config, [row.host])
+            changes = credhelper.disable(self.paths.docker_config, [row.host], folder)
         except TrayAppError as error:
             self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
             return []
