@@ -68,15 +68,21 @@ def app(wine: wine_support.WinePrefix, *args: str) -> list[str]:
 
 def test_cli_speaks_windows(wine, screen):
     write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
-    version, debug_version, status, doctor, doctor_json, help_text = wine.batch([
+    elsewhere = wine.drive_c / "elsewhere" / ".docker" / "config.json"  # Git Bash's HOME
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_text(json.dumps({"auths": {host("999999999999"): {"auth": docker_auth(60)}}}))
+    version, debug_version, status, doctor, doctor_json, help_text, with_home = wine.batch([
         app(wine, "--version"), app(wine, "--debug", "--version"),
         app(wine, "status", "--json"), app(wine, "doctor"), app(wine, "doctor", "--json"),
-        app(wine, "--help")])
+        app(wine, "--help"), (app(wine, "status", "--json"), {"HOME": r"C:\elsewhere"})])
     assert (version.returncode, version.stdout) == (0, "ecr-token-tray 0.1.0\n")
     assert "tray backend: win32" in debug_version.stdout
     assert "python: 3.13" in debug_version.stdout
     registries = json.loads(status.stdout)["registries"]
     assert {r["host"]: r["state"] for r in registries} == {OK_HOST: "ok", DUE_HOST: "critical"}
+    # %USERPROFILE% is home on Windows (as for docker and the AWS CLI), whatever HOME says.
+    assert [(r["host"], r["expires_at"]) for r in json.loads(with_home.stdout)["registries"]] \
+        == [(r["host"], r["expires_at"]) for r in registries]
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     checks = {c["name"]: c for c in json.loads(doctor_json.stdout)}
     config = checks["config.json"]
