@@ -157,6 +157,27 @@ def _what_works(host: str, helper: str, per_host: bool, facts: StoreFacts) -> st
     return f"{enable}, or {plain}"
 
 
+def explain_store_failure(host: str, docker_said: str, config_path: str) -> StoreProblem | None:
+    """Docker's own error when storing a login failed for a reason known above but not
+    seen before (Docker Desktop's helper whose `list`/`get` still work while its `store`
+    needs Desktop running, colima #167; Credential Manager's size limit)."""
+    said = docker_said.lower()
+    enable = (f"`ecr-token-tray credhelper enable {host}`"
+              f' ("credHelpers": {{"{host}": "ecr-login"}}: no token to store)')
+    if "backend.sock" in said or "credstore-updated" in said:
+        return StoreProblem(host, HELPER_FAILING, "docker-credential-desktop",
+                            "Docker Desktop's credential store saves logins only while Docker"
+                            f" Desktop runs (docker login: {docker_said})",
+                            f"start Docker Desktop, or {enable}, or remove \"credsStore\":"
+                            f" \"desktop\" from {config_path}")
+    if "stub received bad data" in said:
+        return StoreProblem(host, TOO_SMALL, "Windows Credential Manager",
+                            f"Windows Credential Manager holds at most {WINCRED_BLOB_LIMIT}"
+                            f" bytes; an ECR token is larger (docker login: {docker_said})",
+                            f"{enable}, or remove \"credsStore\" from {config_path}")
+    return None
+
+
 def _quoted(facts: StoreFacts) -> str:
     """The cache path as the user's shell reads it (the shell quoting only when needed:
     importing shlex would cost every `status`)."""

@@ -142,3 +142,25 @@ def test_ecr_login_cache_serving_an_expired_token(home, ecr_lab):
                             timeout=120)
     assert honest.returncode != 0 and password not in honest.stdout
     assert "store_problem" not in home.status_json()["registries"][0]
+
+
+@needs_docker
+def test_a_desktop_store_that_fails_only_when_storing_is_explained(home, ecr_lab):
+    """colima #167 exactly: Docker Desktop's helper reads (`list`, `get`) but its `store`
+    needs Desktop running. Nothing to see before the login; the real `docker login` fails
+    and `login` says why in Docker Desktop's terms, with the fix."""
+    home.credential_helper("desktop", (
+        'case "$1" in\n'
+        "  list) echo '{}';;\n"
+        "  get) cat >/dev/null; echo 'credentials not found in native keychain'; exit 1;;\n"
+        f"  store) cat >/dev/null; echo '{DESKTOP_NOT_RUNNING}'; exit 1;;\n"
+        "esac\n"))
+    home.docker_config({}, credsStore="desktop")
+    path = home.path_with_bin
+    login = home.run_cli("login", DEV, "--profile", "dev", PATH=path)
+    assert login.returncode == 1
+    line = next(line for line in login.stdout.splitlines() if line.startswith("failed"))
+    assert "Docker Desktop's credential store saves logins only while Docker Desktop runs" \
+        in line, line
+    assert "start Docker Desktop, or `ecr-token-tray credhelper enable" in line
+    assert ecr_lab.endpoint.token_calls() == 1  # not knowable before the store step
