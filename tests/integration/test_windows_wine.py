@@ -66,6 +66,19 @@ def app(wine: wine_support.WinePrefix, *args: str) -> list[str]:
     return [wine.python, "-m", "tray_app", *args]
 
 
+@pytest.mark.skipif(shutil.which("osslsigncode") is None, reason="osslsigncode not installed")
+def test_the_windows_python_is_python_orgs_build(wine):
+    """The embeddable CPython from the PyPI sdist is the PSF-signed build: its digest matches
+    its Authenticode signature (no Windows root store here to check the chain)."""
+    result = subprocess.run(["osslsigncode", "verify", "-in",
+                             str(wine.host_path(r"C:\Python313\python313.dll"))],
+                            capture_output=True, text=True, timeout=60, check=False)
+    current = re.search(r"Current message digest\s*:\s*(\w+)", result.stdout)
+    calculated = re.search(r"Calculated message digest\s*:\s*(\w+)", result.stdout)
+    assert current and calculated and current.group(1) == calculated.group(1), result.stdout
+    assert re.search(r"Subject: .*CN=Python Software Foundation", result.stdout), result.stdout
+
+
 def test_cli_speaks_windows(wine, screen):
     write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
     elsewhere = wine.drive_c / "elsewhere" / ".docker" / "config.json"  # Git Bash's HOME
