@@ -60,11 +60,19 @@ class StoreProblem:
     store: str  # "docker-credential-desktop"
     reason: str  # one clause, no host
     fix: str  # the command to run or the config to change
+    configured_in: str = "credsStore"  # the entry that names the store, or "credHelpers"
 
     @property
     def blocks_login(self) -> bool:
         """Would storing a fresh token fail? (A stale ecr-login cache only misleads.)"""
         return self.kind != STALE_CACHE
+
+    @property
+    def plain_file_is_safe(self) -> bool:
+        """Would dropping the store's entry from config.json lose nothing? Only when its
+        helper is not installed: Docker can read nothing from that store anyway."""
+        return self.kind == HELPER_MISSING and not is_ecr_login(self.store.removeprefix(
+            "docker-credential-"))
 
     @property
     def line(self) -> str:
@@ -97,7 +105,8 @@ def store_problem(host: str, facts: StoreFacts | None, now: datetime) -> StorePr
         if helper == DOCKER_DESKTOP:
             reason += " (it comes with Docker Desktop)"
         return StoreProblem(host, HELPER_MISSING, program, reason + ": docker login cannot"
-                            " store the token", _what_works(host, helper, bool(per_host), facts))
+                            " store the token", _what_works(host, helper, bool(per_host), facts),
+                            "credHelpers" if per_host else "credsStore")
     if helper in facts.failing:
         if helper == DOCKER_DESKTOP:
             reason = (f"{program} fails ({facts.failing[helper]}): Docker Desktop is not"

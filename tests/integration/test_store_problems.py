@@ -164,3 +164,39 @@ def test_a_desktop_store_that_fails_only_when_storing_is_explained(home, ecr_lab
         in line, line
     assert "start Docker Desktop, or `ecr-token-tray credhelper enable" in line
     assert ecr_lab.endpoint.token_calls() == 1  # not knowable before the store step
+
+
+@needs_docker
+def test_the_tray_fixes_a_missing_desktop_helper_in_one_click(home, ecr_lab, monkeypatch):
+    """Docker Desktop removed, `credsStore: desktop` left behind: the tray's menu offers
+    "Fix: keep logins in config.json"; one click removes credsStore (every other key kept)
+    and logs in again with the real docker CLI, into config.json, working."""
+    from tests.builders import in_
+    from tests.integration.test_login_docker import registry_answer, stored_auths
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.actions import TrayActions
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import PLAIN_FILE_FIX, AutostartView, menu_entries
+
+    home.aws_config("[profile dev]\nregion = eu-central-1\n")
+    home.app_config(f'[renew]\nautomatic = false\n[registries."{DEV}"]\nprofile = "dev"\n')
+    home.docker_config({DEV: {}}, credsStore="desktop", psFormat="table {{.ID}}")
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    loop.step()
+    entries = {e.key: e for e in menu_entries(loop.view(), AutostartView())}
+    notice = entries[f"store|{DEV}|docker-credential-desktop"]
+    fix = next(e for e in notice.submenu if e.text == PLAIN_FILE_FIX)
+
+    TrayActions(loop, Paths.from_env(), on_quit=lambda: None).dispatch(fix.action)
+    loop.join_worker(timeout=120)
+
+    document = json.loads(home.docker_config_path.read_text())
+    assert "credsStore" not in document and document["psFormat"] == "table {{.ID}}"
+    assert registry_answer(ecr_lab, DEV, stored_auths(home)[DEV]) == 200
+    assert ecr_lab.endpoint.token_calls() == 1
+    loop.nudge()
+    loop.step()
+    (row,) = loop.view().snapshot.registries
+    assert row.store_problem is None and row.source == "docker-config"

@@ -204,6 +204,8 @@ def test_menu_has_the_notice_and_the_one_click_fix(home):
     fix = notice.submenu[0]
     assert fix.action == ("ecr-login-on", DEV) and fix.enabled
     assert any("2560 bytes" in e.text for e in notice.submenu[1:])
+    # dropping credsStore would cut Docker off from the other logins in Credential Manager
+    assert not any(e.action and e.action[0] == "plain-file" for e in notice.submenu)
 
 
 def test_engine_refuses_before_any_aws_call(home):

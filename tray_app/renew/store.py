@@ -185,6 +185,24 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
     log.info("wrote the login for %s to %s", host, config_path)
 
 
+def drop_store_entry(config_path: Path, host: str, configured_in: str) -> None:
+    """Make Docker keep ``host``'s login in config.json itself: remove ``credsStore``, or
+    ``credHelpers[host]`` (every other key and the file mode kept)."""
+
+    def drop(document: dict) -> None:
+        if configured_in == "credsStore":
+            document.pop("credsStore", None)
+            return
+        helpers = document.get("credHelpers")
+        if isinstance(helpers, dict):
+            for key in [k for k in helpers if host_of(k) == host]:
+                del helpers[key]
+
+    edit_docker_config(config_path, drop, host)
+    log.info("%s: removed %s from %s; logins stay in that file", host, configured_in,
+             config_path)
+
+
 def edit_docker_config(config_path: Path, edit: Callable[[dict], None], about: str) -> None:
     """Apply ``edit`` to Docker's config.json: every other key and the file mode kept.
 
