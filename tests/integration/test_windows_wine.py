@@ -84,10 +84,17 @@ def test_cli_speaks_windows(wine, screen):
     elsewhere = wine.drive_c / "elsewhere" / ".docker" / "config.json"  # Git Bash's HOME
     elsewhere.parent.mkdir(parents=True)
     elsewhere.write_text(json.dumps({"auths": {host("999999999999"): {"auth": docker_auth(60)}}}))
-    version, debug_version, status, doctor, doctor_json, help_text, with_home = wine.batch([
-        app(wine, "--version"), app(wine, "--debug", "--version"),
-        app(wine, "status", "--json"), app(wine, "doctor"), app(wine, "doctor", "--json"),
-        app(wine, "--help"), (app(wine, "status", "--json"), {"HOME": r"C:\elsewhere"})])
+    # A stand-in AWS CLI v2 as a batch file on PATH (found through PATHEXT, like aws.exe).
+    fake_aws = wine.drive_c / "fake-aws" / "aws.cmd"
+    fake_aws.parent.mkdir()
+    fake_aws.write_text("@echo aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64\r\n")
+    path = r"C:\fake-aws;C:\windows\system32;C:\windows"
+    version, debug_version, status, doctor, doctor_json, help_text, with_home, with_aws = \
+        wine.batch([
+            app(wine, "--version"), app(wine, "--debug", "--version"),
+            app(wine, "status", "--json"), app(wine, "doctor"), app(wine, "doctor", "--json"),
+            app(wine, "--help"), (app(wine, "status", "--json"), {"HOME": r"C:\elsewhere"}),
+            (app(wine, "doctor", "--json"), {"PATH": path})])
     assert (version.returncode, version.stdout) == (0, "ecr-token-tray 0.1.0\n")
     assert "tray backend: win32" in debug_version.stdout
     assert "python: 3.13" in debug_version.stdout
@@ -102,6 +109,10 @@ def test_cli_speaks_windows(wine, screen):
     assert (config["level"], config["fix"]) == ("pass", "")
     assert config["detail"] == r"C:\users" + f"\\{wine.user}" + r"\.docker\config.json"
     assert checks["tray"]["detail"] == "pystray backend win32"
+    assert checks["aws CLI"]["level"] == "warn"  # none on PATH, none in Program Files
+    aws = {c["name"]: c for c in json.loads(with_aws.stdout)}["aws CLI"]
+    assert (aws["level"], aws["detail"]) == ("pass", r"AWS CLI v2.15.30 (C:\fake-aws\aws.cmd):"
+                                             " sign-ins run `aws sso login`"), aws
     for text in (doctor.stdout, help_text.stdout):
         assert "chmod" not in text and "mode 0" not in text
         assert "/usr/" not in text and "/opt/" not in text  # no Linux path probed or shown
