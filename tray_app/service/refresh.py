@@ -117,6 +117,8 @@ def _spawn_detached(command: list[str], lock: Path) -> None:
     if first == 0:  # a new session, so the caller's terminal and job control never see it
         try:
             os.setsid()
+            with contextlib.suppress(OSError):
+                os.nice(10)  # background work: the prompt that started it goes first
             _detach_from_caller()
             if os.fork() == 0:
                 _wait_then_release(command, lock)
