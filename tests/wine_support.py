@@ -227,19 +227,20 @@ class WinePrefix:
     def reg_query(self, key: str = RUN_KEY) -> str:
         return self.run(["reg", "query", key]).stdout
 
-    def batch(self, commands: Sequence[Sequence[str]], timeout: float = WINE_TIMEOUT,
+    def batch(self, commands: Sequence, timeout: float = WINE_TIMEOUT,
               **extra: str) -> list[Result]:
         """Several Windows commands in ONE wine call (each call costs about 3 s): a small
         Windows Python driver runs them one after another and reports each as JSON."""
-        driver = ("import json, subprocess, sys\n"
+        driver = ("import json, os, subprocess, sys\n"
                   "out = []\n"
-                  "for argv in json.loads(sys.stdin.read()):\n"
-                  "    r = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL)\n"
+                  "for argv, env in json.loads(sys.stdin.read()):\n"
+                  "    r = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL,\n"
+                  "                       env={**os.environ, **env})\n"
                   "    out.append([r.returncode, r.stdout.decode('utf-8', 'replace'),\n"
                   "                r.stderr.decode('utf-8', 'replace')])\n"
                   "print(json.dumps(out))\n")
         result = run_wine(self.env(**extra), [self.python, "-c", driver], timeout,
-                          input_text=json.dumps([list(c) for c in commands]))
+                          input_text=json.dumps([_with_env(c) for c in commands]))
         if result.returncode != 0:
             raise AssertionError(f"the Windows driver failed ({result.returncode}):"
                                  f" {result.stdout[-800:]} {result.stderr[-800:]}")
@@ -250,6 +251,14 @@ class WinePrefix:
     def stop(self) -> None:
         subprocess.run(["wineserver", "-k"], env=self.env(), timeout=60, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _with_env(command) -> list:
+    """A batch entry: an argv, or (argv, {VARIABLE: value}) for variables Wine would not pass
+    from the host (it drops HOME, for one)."""
+    if isinstance(command, tuple):
+        return [list(command[0]), dict(command[1])]
+    return [list(command), {}]
 
 
 def session_prefix(folder: Path, cache: Path = CACHE) -> WinePrefix:

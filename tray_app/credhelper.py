@@ -34,6 +34,7 @@ from tray_app.errors import SourceError, TrayAppError
 from tray_app.fileio import write_atomic
 from tray_app.hosts import RegistryRef, host_of
 from tray_app.model import RegistryStatus, State
+from tray_app.settings import user_home
 from tray_app.sources.docker_config import (
     ECR_LOGIN,
     ECR_LOGIN_PROFILE_PREFIX,
@@ -112,8 +113,7 @@ def wrapper_folder(chosen: Path | None = None) -> Path:
     own install: an upgrade or uninstall replaces that folder while Docker still runs them."""
     if chosen is not None:
         return chosen
-    home = Path(os.environ.get("HOME") or Path.home())
-    return home / ".local" / "bin"
+    return user_home(os.environ) / ".local" / "bin"
 
 
 def on_path(folder: Path) -> bool:

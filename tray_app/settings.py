@@ -33,7 +33,7 @@ class Paths:
     def from_env(cls) -> Paths:
         """Read the environment now (never at import time), so tests can point it anywhere."""
         env = os.environ
-        home = Path(env.get("HOME") or Path.home())
+        home = user_home(env)
         config_dir, state_dir, log_dir = app_dirs(env, home)
         docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
         ecr_dir = Path(env["AWS_ECR_CACHE_DIR"]) if env.get("AWS_ECR_CACHE_DIR") else home / ".ecr"
@@ -51,6 +51,14 @@ class Paths:
             log_dir=log_dir,
             kubeconfigs=kubeconfig_files(env, home),
         )
+
+
+def user_home(env: Mapping[str, str], platform: str | None = None) -> Path:
+    """The home folder the tools we share files with use: ``$HOME`` on POSIX systems;
+    ``%USERPROFILE%`` on Windows, where Docker, the AWS CLI and Python ignore ``HOME`` (which
+    Git Bash and MSYS set, sometimes to another drive)."""
+    variable = "USERPROFILE" if (platform or sys.platform) == "win32" else "HOME"
+    return Path(env.get(variable) or Path.home())
 
 
 def app_dirs(env: Mapping[str, str], home: Path) -> tuple[Path, Path, Path]:

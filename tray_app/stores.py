@@ -60,11 +60,19 @@ class StoreProblem:
     store: str  # "docker-credential-desktop"
     reason: str  # one clause, no host
     fix: str  # the command to run or the config to change
+    configured_in: str = "credsStore"  # the entry that names the store, or "credHelpers"
 
     @property
     def blocks_login(self) -> bool:
         """Would storing a fresh token fail? (A stale ecr-login cache only misleads.)"""
         return self.kind != STALE_CACHE
+
+    @property
+    def plain_file_is_safe(self) -> bool:
+        """Would dropping the store's entry from config.json lose nothing? Only when its
+        helper is not installed: Docker can read nothing from that store anyway."""
+        return self.kind == HELPER_MISSING and not is_ecr_login(self.store.removeprefix(
+            "docker-credential-"))
 
     @property
     def line(self) -> str:
@@ -97,7 +105,8 @@ def store_problem(host: str, facts: StoreFacts | None, now: datetime) -> StorePr
         if helper == DOCKER_DESKTOP:
             reason += " (it comes with Docker Desktop)"
         return StoreProblem(host, HELPER_MISSING, program, reason + ": docker login cannot"
-                            " store the token", _what_works(host, helper, bool(per_host), facts))
+                            " store the token", _what_works(host, helper, bool(per_host), facts),
+                            "credHelpers" if per_host else "credsStore")
     if helper in facts.failing:
         if helper == DOCKER_DESKTOP:
             reason = (f"{program} fails ({facts.failing[helper]}): Docker Desktop is not"
@@ -155,6 +164,27 @@ def _what_works(host: str, helper: str, per_host: bool, facts: StoreFacts) -> st
     elif facts.platform == "darwin" and not per_host:
         plain += ', or set "credsStore": "osxkeychain"'
     return f"{enable}, or {plain}"
+
+
+def explain_store_failure(host: str, docker_said: str, config_path: str) -> StoreProblem | None:
+    """Docker's own error when storing a login failed for a reason known above but not
+    seen before (Docker Desktop's helper whose `list`/`get` still work while its `store`
+    needs Desktop running, colima #167; Credential Manager's size limit)."""
+    said = docker_said.lower()
+    enable = (f"`ecr-token-tray credhelper enable {host}`"
+              f' ("credHelpers": {{"{host}": "ecr-login"}}: no token to store)')
+    if "backend.sock" in said or "credstore-updated" in said:
+        return StoreProblem(host, HELPER_FAILING, "docker-credential-desktop",
+                            "Docker Desktop's credential store saves logins only while Docker"
+                            f" Desktop runs (docker login: {docker_said})",
+                            f"start Docker Desktop, or {enable}, or remove \"credsStore\":"
+                            f" \"desktop\" from {config_path}")
+    if "stub received bad data" in said:
+        return StoreProblem(host, TOO_SMALL, "Windows Credential Manager",
+                            f"Windows Credential Manager holds at most {WINCRED_BLOB_LIMIT}"
+                            f" bytes; an ECR token is larger (docker login: {docker_said})",
+                            f"{enable}, or remove \"credsStore\" from {config_path}")
+    return None
 
 
 def _quoted(facts: StoreFacts) -> str:

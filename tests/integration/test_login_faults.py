@@ -159,14 +159,17 @@ def test_unknown_profile(home, ecr_lab):
 
 
 def test_docker_login_failing(home, ecr_lab):
-    """A credential store that does not exist: the real docker login fails."""
+    """A credential store that does not exist: the real docker login would fail, so `login`
+    says so first (tray_app.stores), naming the helper and the fix, without a token call."""
     home.docker_config({US: {}}, credsStore="nosuchstore")
     before = home.docker_config_path.read_bytes()
     result = home.run_cli("login", US, "--profile", "dev")
     assert result.returncode == 1
     line = line_for(result.stdout, "333333333333 us-west-2")
-    assert "`docker login` failed" in line and "docker-credential-nosuchstore" in line
+    assert "names docker-credential-nosuchstore, which is not on PATH" in line
+    assert "fix: `ecr-token-tray credhelper enable" in line
     assert "profile dev" in line
+    assert ecr_lab.endpoint.token_calls() == 0
     assert_untouched(home, before)
     passed()
 

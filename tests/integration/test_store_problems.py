@@ -142,3 +142,61 @@ def test_ecr_login_cache_serving_an_expired_token(home, ecr_lab):
                             timeout=120)
     assert honest.returncode != 0 and password not in honest.stdout
     assert "store_problem" not in home.status_json()["registries"][0]
+
+
+@needs_docker
+def test_a_desktop_store_that_fails_only_when_storing_is_explained(home, ecr_lab):
+    """colima #167 exactly: Docker Desktop's helper reads (`list`, `get`) but its `store`
+    needs Desktop running. Nothing to see before the login; the real `docker login` fails
+    and `login` says why in Docker Desktop's terms, with the fix."""
+    home.credential_helper("desktop", (
+        'case "$1" in\n'
+        "  list) echo '{}';;\n"
+        "  get) cat >/dev/null; echo 'credentials not found in native keychain'; exit 1;;\n"
+        f"  store) cat >/dev/null; echo '{DESKTOP_NOT_RUNNING}'; exit 1;;\n"
+        "esac\n"))
+    home.docker_config({}, credsStore="desktop")
+    path = home.path_with_bin
+    login = home.run_cli("login", DEV, "--profile", "dev", PATH=path)
+    assert login.returncode == 1
+    line = next(line for line in login.stdout.splitlines() if line.startswith("failed"))
+    assert "Docker Desktop's credential store saves logins only while Docker Desktop runs" \
+        in line, line
+    assert "start Docker Desktop, or `ecr-token-tray credhelper enable" in line
+    assert ecr_lab.endpoint.token_calls() == 1  # not knowable before the store step
+
+
+@needs_docker
+def test_the_tray_fixes_a_missing_desktop_helper_in_one_click(home, ecr_lab, monkeypatch):
+    """Docker Desktop removed, `credsStore: desktop` left behind: the tray's menu offers
+    "Fix: keep logins in config.json"; one click removes credsStore (every other key kept)
+    and logs in again with the real docker CLI, into config.json, working."""
+    from tests.builders import in_
+    from tests.integration.test_login_docker import registry_answer, stored_auths
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.actions import TrayActions
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import PLAIN_FILE_FIX, AutostartView, menu_entries
+
+    home.aws_config("[profile dev]\nregion = eu-central-1\n")
+    home.app_config(f'[renew]\nautomatic = false\n[registries."{DEV}"]\nprofile = "dev"\n')
+    home.docker_config({DEV: {}}, credsStore="desktop", psFormat="table {{.ID}}")
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    loop.step()
+    entries = {e.key: e for e in menu_entries(loop.view(), AutostartView())}
+    notice = entries[f"store|{DEV}|docker-credential-desktop"]
+    fix = next(e for e in notice.submenu if e.text == PLAIN_FILE_FIX)
+
+    TrayActions(loop, Paths.from_env(), on_quit=lambda: None).dispatch(fix.action)
+    loop.join_worker(timeout=120)
+
+    document = json.loads(home.docker_config_path.read_text())
+    assert "credsStore" not in document and document["psFormat"] == "table {{.ID}}"
+    assert registry_answer(ecr_lab, DEV, stored_auths(home)[DEV]) == 200
+    assert ecr_lab.endpoint.token_calls() == 1
+    loop.nudge()
+    loop.step()
+    (row,) = loop.view().snapshot.registries
+    assert row.store_problem is None and row.source == "docker-config"

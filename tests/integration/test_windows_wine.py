@@ -66,23 +66,53 @@ def app(wine: wine_support.WinePrefix, *args: str) -> list[str]:
     return [wine.python, "-m", "tray_app", *args]
 
 
+@pytest.mark.skipif(shutil.which("osslsigncode") is None, reason="osslsigncode not installed")
+def test_the_windows_python_is_python_orgs_build(wine):
+    """The embeddable CPython from the PyPI sdist is the PSF-signed build: its digest matches
+    its Authenticode signature (no Windows root store here to check the chain)."""
+    result = subprocess.run(["osslsigncode", "verify", "-in",
+                             str(wine.host_path(r"C:\Python313\python313.dll"))],
+                            capture_output=True, text=True, timeout=60, check=False)
+    current = re.search(r"Current message digest\s*:\s*(\w+)", result.stdout)
+    calculated = re.search(r"Calculated message digest\s*:\s*(\w+)", result.stdout)
+    assert current and calculated and current.group(1) == calculated.group(1), result.stdout
+    assert re.search(r"Subject: .*CN=Python Software Foundation", result.stdout), result.stdout
+
+
 def test_cli_speaks_windows(wine, screen):
     write_docker_config(wine, {OK_HOST: 5 * 60, DUE_HOST: 10})
-    version, debug_version, status, doctor, doctor_json, help_text = wine.batch([
-        app(wine, "--version"), app(wine, "--debug", "--version"),
-        app(wine, "status", "--json"), app(wine, "doctor"), app(wine, "doctor", "--json"),
-        app(wine, "--help")])
+    elsewhere = wine.drive_c / "elsewhere" / ".docker" / "config.json"  # Git Bash's HOME
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_text(json.dumps({"auths": {host("999999999999"): {"auth": docker_auth(60)}}}))
+    # A stand-in AWS CLI v2 as a batch file on PATH (found through PATHEXT, like aws.exe).
+    fake_aws = wine.drive_c / "fake-aws" / "aws.cmd"
+    fake_aws.parent.mkdir()
+    fake_aws.write_text("@echo aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64\r\n")
+    path = r"C:\fake-aws;C:\windows\system32;C:\windows"
+    version, debug_version, status, doctor, doctor_json, help_text, with_home, with_aws = \
+        wine.batch([
+            app(wine, "--version"), app(wine, "--debug", "--version"),
+            app(wine, "status", "--json"), app(wine, "doctor"), app(wine, "doctor", "--json"),
+            app(wine, "--help"), (app(wine, "status", "--json"), {"HOME": r"C:\elsewhere"}),
+            (app(wine, "doctor", "--json"), {"PATH": path})])
     assert (version.returncode, version.stdout) == (0, "ecr-token-tray 0.1.0\n")
     assert "tray backend: win32" in debug_version.stdout
     assert "python: 3.13" in debug_version.stdout
     registries = json.loads(status.stdout)["registries"]
     assert {r["host"]: r["state"] for r in registries} == {OK_HOST: "ok", DUE_HOST: "critical"}
+    # %USERPROFILE% is home on Windows (as for docker and the AWS CLI), whatever HOME says.
+    assert [(r["host"], r["expires_at"]) for r in json.loads(with_home.stdout)["registries"]] \
+        == [(r["host"], r["expires_at"]) for r in registries]
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     checks = {c["name"]: c for c in json.loads(doctor_json.stdout)}
     config = checks["config.json"]
     assert (config["level"], config["fix"]) == ("pass", "")
     assert config["detail"] == r"C:\users" + f"\\{wine.user}" + r"\.docker\config.json"
     assert checks["tray"]["detail"] == "pystray backend win32"
+    assert checks["aws CLI"]["level"] == "warn"  # none on PATH, none in Program Files
+    aws = {c["name"]: c for c in json.loads(with_aws.stdout)}["aws CLI"]
+    assert (aws["level"], aws["detail"]) == ("pass", r"AWS CLI v2.15.30 (C:\fake-aws\aws.cmd):"
+                                             " sign-ins run `aws sso login`"), aws
     for text in (doctor.stdout, help_text.stdout):
         assert "chmod" not in text and "mode 0" not in text
         assert "/usr/" not in text and "/opt/" not in text  # no Linux path probed or shown

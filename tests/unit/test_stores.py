@@ -204,6 +204,8 @@ def test_menu_has_the_notice_and_the_one_click_fix(home):
     fix = notice.submenu[0]
     assert fix.action == ("ecr-login-on", DEV) and fix.enabled
     assert any("2560 bytes" in e.text for e in notice.submenu[1:])
+    # dropping credsStore would cut Docker off from the other logins in Credential Manager
+    assert not any(e.action and e.action[0] == "plain-file" for e in notice.submenu)
 
 
 def test_engine_refuses_before_any_aws_call(home):
@@ -250,3 +252,17 @@ def test_the_tray_tells_a_store_problem_once_a_day_with_the_fix(home, monkeypatc
     loop.nudge()
     loop.step()
     assert len(notifier.sent) == 2  # a day later, while it lasts
+
+
+def test_docker_login_errors_of_known_stores_are_explained():
+    from tray_app.stores import explain_store_failure
+
+    stub = explain_store_failure(DEV, "Error saving credentials: error storing credentials -"
+                                 " err: exit status 1, out: `The stub received bad data.`",
+                                 CONFIG)
+    assert stub.kind == TOO_SMALL and "2560 bytes" in stub.reason
+    assert stub.fix.startswith(f"`ecr-token-tray credhelper enable {DEV}`")
+    desktop = explain_store_failure(DEV, 'out: `Post "http://ipc/registry/credstore-updated":'
+                                    " dial unix backend.sock: connection refused`", CONFIG)
+    assert desktop.kind == HELPER_FAILING and desktop.fix.startswith("start Docker Desktop")
+    assert explain_store_failure(DEV, "denied: requested access is refused", CONFIG) is None

@@ -159,6 +159,10 @@ def test_a_display_that_does_not_answer_gives_one_line_not_an_xlib_traceback(hom
     assert "Traceback" not in result.stderr and "Xlib" not in result.stderr.split("(")[0]
     assert len(result.stderr.strip().splitlines()) == 1
     assert "cannot open a tray on display :4097" in result.stderr
+    # The log says why the tray stopped (a windowed bundle has no terminal to print to).
+    log = (home.state_dir / "log" / "ecr-token-tray.log").read_text()
+    assert "ERROR tray_app.commands.tray: the tray stopped: cannot open a tray on display" \
+        " :4097" in log
 
 
 def test_watch_once_prints_the_table_and_the_alert(home):

@@ -102,3 +102,11 @@ def test_an_unreadable_file_on_windows_gets_no_chmod_advice():
     assert "chmod" not in unreadable_hint(path, "win32")
     assert unreadable_hint(Path("/home/me/.docker/config.json"), "linux").startswith(
         "run `chmod u+r")
+
+
+def test_home_on_windows_is_userprofile_even_when_git_bash_sets_home():
+    from tray_app.settings import user_home
+
+    env = {"HOME": "H:\\", "USERPROFILE": r"C:\Users\me"}
+    assert str(user_home(env, "win32")) == r"C:\Users\me"
+    assert str(user_home({"HOME": "/home/me", "USERPROFILE": "x"}, "linux")) == "/home/me"

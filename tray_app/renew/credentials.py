@@ -13,6 +13,8 @@ import configparser
 import os
 from pathlib import Path
 
+from tray_app.settings import user_home
+
 PROFILE_KEYS = ("aws_access_key_id", "credential_process", "role_arn", "credential_source",
                 "web_identity_token_file", "sso_session", "sso_start_url")
 ENVIRONMENT = ("AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
@@ -30,7 +32,7 @@ def credentials_problem(profile: str | None, home: Path | None = None) -> str | 
     if any(os.environ.get(name) for name in ENVIRONMENT):
         return None
     name = profile_name(profile)
-    home = home or Path(os.environ.get("HOME") or Path.home())
+    home = home or user_home(os.environ)
     credentials = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE")
                        or home / ".aws" / "credentials").expanduser()
     config = Path(os.environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config").expanduser()

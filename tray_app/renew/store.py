@@ -76,13 +76,21 @@ def store_login(row: RegistryStatus, token: EcrToken, paths: Paths) -> str:
             return _podman_login(row.host, token, paths)
     with _docker_lock:
         if shutil.which("docker"):
-            return _docker_login(row.host, token)
+            return _docker_login(row.host, token, paths.docker_config)
         return _without_docker(row.host, token, paths.docker_config)
 
 
-def _docker_login(host: str, token: EcrToken) -> str:
-    _run_login(["docker", "login", "--username", token.username, "--password-stdin", host],
-               host, token, "docker")
+def _docker_login(host: str, token: EcrToken, config_path: Path) -> str:
+    try:
+        _run_login(["docker", "login", "--username", token.username, "--password-stdin",
+                    host], host, token, "docker")
+    except ToolLoginFailed as error:
+        from tray_app.stores import explain_store_failure  # only on this error path
+
+        known = explain_store_failure(host, error.said, str(config_path))
+        if known is None:
+            raise
+        raise RenewError(f"{host}: {known.reason}", known.fix) from None
     return "docker login"
 
 
@@ -129,8 +137,17 @@ def _run_login(argv: list[str], host: str, token: EcrToken, tool: str) -> None:
         raise RenewError(f"{host}: the registry refused the fresh token ({tool} login: 401"
                          " Unauthorized)", "check that the profile's account may pull from"
                          " this registry")
-    raise RenewError(f"{host}: `{tool} login` failed: {reason}",
-                     "run `ecr-token-tray doctor` to check the tool and its credential store")
+    raise ToolLoginFailed(f"{host}: `{tool} login` failed: {reason}",
+                          "run `ecr-token-tray doctor` to check the tool and its credential"
+                          " store", reason)
+
+
+class ToolLoginFailed(RenewError):
+    """`docker login`/`podman login` failed; ``said``: the tool's own last line."""
+
+    def __init__(self, title: str, hint: str, said: str) -> None:
+        super().__init__(title, hint)
+        self.said = said
 
 
 def _last_line(text: str) -> str:
@@ -166,6 +183,24 @@ def write_docker_auth(config_path: Path, host: str, auth: str) -> None:
 
     edit_docker_config(config_path, set_auth, host)
     log.info("wrote the login for %s to %s", host, config_path)
+
+
+def drop_store_entry(config_path: Path, host: str, configured_in: str) -> None:
+    """Make Docker keep ``host``'s login in config.json itself: remove ``credsStore``, or
+    ``credHelpers[host]`` (every other key and the file mode kept)."""
+
+    def drop(document: dict) -> None:
+        if configured_in == "credsStore":
+            document.pop("credsStore", None)
+            return
+        helpers = document.get("credHelpers")
+        if isinstance(helpers, dict):
+            for key in [k for k in helpers if host_of(k) == host]:
+                del helpers[key]
+
+    edit_docker_config(config_path, drop, host)
+    log.info("%s: removed %s from %s; logins stay in that file", host, configured_in,
+             config_path)
 
 
 def edit_docker_config(config_path: Path, edit: Callable[[dict], None], about: str) -> None:

@@ -133,6 +133,27 @@ class TrayActions:
             self.loop.start_task(f"Taking {row.registry.label} back from ecr-login...",
                                  lambda: self._take_back(row))
 
+    def _plain_file(self, host: str) -> None:
+        """"Fix: keep logins in config.json": for a store whose helper is not installed,
+        remove its entry (Docker can read nothing from it anyway), then log in again."""
+        row = self._row(host, lambda r: r.store_problem is not None
+                        and r.store_problem.plain_file_is_safe)
+        if row is not None:
+            self.loop.start_task(f"Keeping {row.registry.label}'s login in config.json...",
+                                 lambda: self._to_plain_file(row))
+
+    def _to_plain_file(self, row: RegistryStatus) -> list[RegistryStatus]:
+        from tray_app import credhelper
+        from tray_app.renew.store import drop_store_entry
+
+        try:
+            drop_store_entry(self.paths.docker_config, row.host,
+                             row.store_problem.configured_in)
+        except TrayAppError as error:
+            self.loop.notifier.send(f"{row.registry.label}: nothing changed", str(error), False)
+            return []
+        return [credhelper.plain_login_row(row.registry, row.profile)]
+
     def _row(self, host: str, wanted: Callable) -> RegistryStatus | None:
         snapshot = self.loop.view().snapshot
         return next((r for r in (snapshot.registries if snapshot else ())

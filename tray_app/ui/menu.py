@@ -87,7 +87,7 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
                              enabled=refreshable, key=f"registry|{row.host}|{row.source}",
                              state=row.state))
         if row.store_problem is not None:
-            entries.append(store_problem_entry(row, can_refresh and view.ecr_login_installed))
+            entries.append(store_problem_entry(row, can_refresh, view.ecr_login_installed))
     entries += _ecr_login_entries(view, can_refresh)
     entries += kubernetes_section(snapshot, can_refresh)
     sessions = snapshot.sso_sessions if snapshot else ()
@@ -123,6 +123,7 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     return entries
 
 
+PLAIN_FILE_FIX = "Fix: keep logins in config.json"
 STORE_PROBLEM_TEXT = {
     "helper-missing": "its credential helper is not installed",
     "helper-failing": "its credential store does not answer",
@@ -131,9 +132,11 @@ STORE_PROBLEM_TEXT = {
 }
 
 
-def store_problem_entry(row: RegistryStatus, can_hand_over: bool) -> Entry:
+def store_problem_entry(row: RegistryStatus, can_act: bool, ecr_login_installed: bool
+                        ) -> Entry:
     """A notice under a login whose credential store cannot hold it: the reason and the
-    fix in its submenu, and (where ecr-login is installed) the fix one click away."""
+    fix in its submenu, and the fix one click away: hand it to ecr-login (where installed),
+    or, when the store's helper is not installed at all, keep logins in config.json."""
     problem = row.store_problem
     key = f"store|{row.host}|{row.source}"
     import textwrap  # only with such a notice
@@ -141,7 +144,9 @@ def store_problem_entry(row: RegistryStatus, can_hand_over: bool) -> Entry:
     lines = textwrap.wrap(f"{problem.reason} - fix: {problem.fix}", REASON_LIMIT)
     submenu = [Entry(line, enabled=False, key=f"{key}|{index}")
                for index, line in enumerate(lines)]
-    if problem.blocks_login and can_hand_over and not row.managed:
+    if problem.plain_file_is_safe and can_act:
+        submenu.insert(0, Entry(PLAIN_FILE_FIX, ("plain-file", row.host), key=f"{key}|plain"))
+    if problem.blocks_login and can_act and ecr_login_installed and not row.managed:
         submenu.insert(0, Entry(f"Fix: {ECR_LOGIN_ON}", ("ecr-login-on", row.host),
                                 key=f"{key}|fix"))
     summary = STORE_PROBLEM_TEXT.get(problem.kind, "its credential store cannot hold it")
