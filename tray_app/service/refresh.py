@@ -117,12 +117,17 @@ def _spawn_detached(command: list[str], lock: Path) -> None:
     if first == 0:  # a new session, so the caller's terminal and job control never see it
         try:
             os.setsid()
+            with contextlib.suppress(OSError):
+                os.nice(10)  # background work: the prompt that started it goes first
             _detach_from_caller()
             if os.fork() == 0:
                 _wait_then_release(command, lock)
         finally:
             os._exit(0)
-    os.waitpid(first, 0)  # the first child ends at once: no zombie is left behind
+    # Not waited for: on a busy machine that would cost the prompt milliseconds. It ends at
+    # once; the prompt exits right after, and init then reaps it.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(first, os.WNOHANG)
 
 
 def _detach_from_caller() -> None:
