@@ -66,10 +66,6 @@ class BalloonClicks:
         self._pending: Action | None = None
         self._lock = threading.Lock()  # set by the notifier's thread, read by the GUI thread
 
-    @property
-    def pending(self) -> Action | None:
-        return self._pending
-
     def shown(self, button: Button | None) -> None:
         """A new balloon replaces the old one, and its action (or none) the old action."""
         with self._lock:
