@@ -157,7 +157,10 @@ def _what_works(host: str, helper: str, per_host: bool, facts: StoreFacts) -> st
         plain = f'remove "{host}": "{helper}" from "credHelpers" in {facts.config_path}'
     else:
         plain = f'remove "credsStore": "{helper}" from {facts.config_path}'
-    plain += " (the token then stays in that file)"
+    plain += " (the token then stays in that file"
+    if not per_host and helper not in facts.missing:
+        plain += f", and Docker stops reading the other logins kept by docker-credential-{helper}"
+    plain += ")"
     if helper == DOCKER_DESKTOP and not per_host and helper not in facts.missing:
         plain += ("; Docker Desktop writes \"credsStore\": \"desktop\" back when it starts, so"
                   " the per-host entry is the fix that lasts")

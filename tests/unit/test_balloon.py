@@ -63,8 +63,8 @@ class Win32IconStandIn:
         self.menu = ["a menu"]
         self.calls: list = []
 
-    def notify(self, message, title=None):
-        self.calls.append(("notify", title, message))
+    def _message(self, code, flags, **fields):  # Shell_NotifyIcon(code, NOTIFYICONDATAW)
+        self.calls.append(("Shell_NotifyIcon", code, flags, fields))
 
     def _on_notify(self, wparam, lparam):
         self.calls.append(("pystray _on_notify", lparam))
@@ -76,10 +76,17 @@ def test_the_notifier_on_windows_uses_the_icons_balloon_and_plyer_last():
         "ecr-token-tray", clicks=balloon.BalloonClicks(ran.append), on_session_end=list)
     notifier = DesktopNotifier(icon_getter=lambda: icon, platform="win32")
     assert [name for name, _ in notifier.backends] == ["tray icon", "plyer"]
-    assert notifier.send("ECR login expires in 10 min", "To renew: click", button=BUTTON)
-    ((what, title, text),) = icon.calls
-    assert (what, title) == ("notify", "ECR login expires in 10 min")
-    assert text.startswith("Click here to log in again.")
+    assert notifier.send("ECR login expires in 10 min", "To renew: click", True, button=BUTTON)
+    ((what, code, flags, fields),) = icon.calls
+    assert (what, code, flags) == ("Shell_NotifyIcon", balloon.NIM_MODIFY, balloon.NIF_INFO)
+    assert fields["szInfoTitle"] == "ECR login expires in 10 min"
+    assert fields["szInfo"].startswith("Click here to log in again.")
+    assert fields["dwInfoFlags"] == balloon.NIIF_WARNING  # urgent
+    assert notifier.send("ECR logins refreshed", "all done")
+    assert icon.calls[-1][3]["dwInfoFlags"] == balloon.NIIF_INFO
+    icon._on_notify(0, balloon.NIN_BALLOONUSERCLICK)
+    assert ran == []  # the newest balloon ("refreshed") named no action
+    icon.balloon("ECR login expires", "body", BUTTON)
     icon._on_notify(0, balloon.NIN_BALLOONUSERCLICK)
     assert ran == [BUTTON.action]
     icon._on_notify(0, balloon.WM_LBUTTONUP)  # nothing pending: the menu, as a right click

@@ -34,6 +34,10 @@ WM_LBUTTONUP = 0x0202
 WM_RBUTTONUP = 0x0205
 WM_QUERYENDSESSION = 0x0011
 WM_ENDSESSION = 0x0016
+NIM_MODIFY = 0x01
+NIF_INFO = 0x10
+NIIF_INFO = 0x01
+NIIF_WARNING = 0x02
 # NOTIFYICONDATAW: szInfoTitle is WCHAR[64], szInfo WCHAR[256] (with the terminating NUL);
 # ctypes refuses a longer string, so the text is cut to fit.
 TITLE_CHARS = 63
@@ -61,10 +65,6 @@ class BalloonClicks:
         self._run = run
         self._pending: Action | None = None
         self._lock = threading.Lock()  # set by the notifier's thread, read by the GUI thread
-
-    @property
-    def pending(self) -> Action | None:
-        return self._pending
 
     def shown(self, button: Button | None) -> None:
         """A new balloon replaces the old one, and its action (or none) the old action."""
@@ -98,10 +98,13 @@ def win32_icon_class(base: type) -> type:
             self._message_handlers[WM_QUERYENDSESSION] = lambda _wparam, _lparam: 1
             self._message_handlers[WM_ENDSESSION] = self._on_end_session
 
-        def balloon(self, title: str, body: str, button: Button | None) -> None:
+        def balloon(self, title: str, body: str, button: Button | None,
+                    urgent: bool = False) -> None:
             title, text = balloon_text(title, body, button)
             self.clicks.shown(button)
-            self.notify(text, title)
+            # pystray's notify, plus the balloon's icon: a warning when it is urgent.
+            self._message(NIM_MODIFY, NIF_INFO, szInfo=text, szInfoTitle=title,
+                          dwInfoFlags=NIIF_WARNING if urgent else NIIF_INFO)
 
         def _on_notify(self, wparam, lparam):
             what = self.clicks.on_icon_message(lparam)

@@ -96,7 +96,7 @@ class DesktopNotifier:
             raise RuntimeError("no tray icon that can notify")
         balloon = getattr(icon, "balloon", None)  # Windows (tray_app.ui.balloon): clickable
         if balloon is not None:
-            balloon(title, body, button)
+            balloon(title, body, button, urgent)
         else:
             icon.notify(body, title)
 
