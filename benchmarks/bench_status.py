@@ -227,11 +227,11 @@ def _prompt_command(ctx: Context, app: InstalledApp, home: FakeHome, env: dict,
 
 SUMMARY_TIMING = """
 import json, sys, time
-from tray_app.settings import Paths, Settings
+from tray_app.settings import Paths, load_settings
 from tray_app.snapshot import take_snapshot
 from tray_app.summary import write_summary
 paths = Paths.from_env()
-settings = Settings.load(paths.config_file)
+settings, _ = load_settings(paths)
 snapshot = take_snapshot(paths, settings)
 writes, snapshots = [], []
 for _ in range(200):

@@ -271,8 +271,10 @@ def map_hosts(config_path: Path, helpers: dict[str, str]) -> None:
         raise CredHelperError(error.title, error.hint) from None
 
 
-def disable(config_path: Path, hosts: list[str], folder: Path | None = None) -> list[Change]:
-    """Remove the ecr-login mapping of ``hosts``, then wrappers no host uses any more."""
+def disable(config_path: Path, hosts: list[str], folder: Path | None = None,
+            remove_wrappers: bool = True) -> list[Change]:
+    """Remove the ecr-login mapping of ``hosts``, then (``remove_wrappers``) wrappers no
+    host uses any more."""
     from tray_app.renew.store import edit_docker_config
 
     config = read_config(config_path)
@@ -302,7 +304,7 @@ def disable(config_path: Path, hosts: list[str], folder: Path | None = None) -> 
     for host, helper in removed.items():
         text = f"{host}: no longer on {helper}"
         profile = ecr_login_profile(helper)
-        if profile is not None and helper not in still_used:
+        if remove_wrappers and profile is not None and helper not in still_used:
             gone = remove_wrapper(profile, folder)
             if gone is not None:
                 text += f"; removed {gone} (no host uses it now)"

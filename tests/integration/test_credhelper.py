@@ -516,6 +516,33 @@ def test_disable_login_logs_in_with_docker_at_once(home, ecr_lab, aws_profiles):
     assert ecr_lab.endpoint.calls[("ecr", "eu-central-1", key)] == 1  # dev's keys were used
 
 
+def test_disable_login_that_cannot_log_in_keeps_the_registry_on_ecr_login(home, aws_profiles):
+    """Back is a transaction too: ECR cannot be reached (a closed port), so Docker gets no
+    login, and the registry stays on its helper with its wrapper, as before."""
+    from tests.stand_ins.ecr_endpoint import unreachable_url
+
+    home.docker_config({DEV: {"auth": docker_auth(300)}}, psFormat="kept")
+    enabled = home.run_cli("credhelper", "enable", DEV, "--no-verify", PATH=path_env(home))
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    wrapper = local_bin(home) / "docker-credential-ecr-login-dev"
+    closed = unreachable_url()
+
+    result = home.run_cli("credhelper", "disable", DEV, "--login", PATH=path_env(home),
+                          AWS_ENDPOINT_URL_ECR=closed, HTTPS_PROXY=closed,
+                          AWS_ACCESS_KEY_ID="AKIAEXAMPLEBACKTEST1",
+                          AWS_SECRET_ACCESS_KEY="backTestSecretKeyExample0000000000000000",
+                          AWS_EC2_METADATA_DISABLED="true", timeout=120)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "failed" in result.stdout
+    assert (f"{DEV}: stays on ecr-login-dev - its login with Docker did not work (above),"
+            " so nothing changed") in result.stdout
+    document = config_document(home)
+    assert document["credHelpers"] == {DEV: "ecr-login-dev"} and document["psFormat"] == "kept"
+    assert wrapper.is_file()
+    assert "backTestSecretKeyExample" not in result.stdout + result.stderr
+
+
 # -- the real helper all the way: SSO portal and ECR API stood in behind real host names ------
 @pytest.fixture
 def aws_apis_for_go(ecr_lab, sso_service, test_ca):

@@ -290,7 +290,10 @@ def test_handing_a_registry_over_and_back_from_the_menu(logins, monkeypatch):
 
     click_in_submenu(tray, "Back to docker login", "444444444444 eu-west-1")
     tray.loop.join_worker(timeout=120)
-    assert "credHelpers" not in json.loads(config.read_text())
-    title, body, _ = tray.notifier.sent[-1]
-    assert title == "ECR refresh failed" and "444444444444 eu-west-1" in body  # no AWS here
-    assert "menuTestSecretKeyExample" not in body
+    # no AWS here, so no login with Docker: the registry stays on ecr-login, as before
+    assert json.loads(config.read_text())["credHelpers"] == {OK: "ecr-login"}
+    (failed, kept) = tray.notifier.sent[-2:]
+    assert failed[0] == "ECR refresh failed" and "444444444444 eu-west-1" in failed[1]
+    assert kept[0] == "444444444444 eu-west-1: still on ecr-login"
+    assert f"{OK}: stays on ecr-login - its login with Docker did not work" in kept[1]
+    assert all("menuTestSecretKeyExample" not in body for _, body, _ in tray.notifier.sent)

@@ -161,6 +161,7 @@ def _snapshot():
 # -- disable ---------------------------------------------------------------------------------
 def _disable(args: argparse.Namespace, paths) -> int:
     from tray_app import credhelper
+    from tray_app.service.handover import take_back
 
     config = credhelper.read_config(paths.docker_config)
     if config is not None and credhelper.is_ecr_login(config.creds_store):
@@ -173,41 +174,32 @@ def _disable(args: argparse.Namespace, paths) -> int:
     for host in hosts:
         if host not in mapped:
             print(f"{host}: not on ecr-login; nothing to do")
-    changes = credhelper.disable(paths.docker_config, [h for h in hosts if h in mapped],
-                                 _chosen_folder(args, paths))
-    for change in changes:
-        print(change.message)
-    if not changes:
+    results = take_back(paths.docker_config, [h for h in hosts if h in mapped],
+                        _chosen_folder(args, paths), login=_login_again if args.login else None)
+    for result in results:
+        print(result.message)
+    if not results:
         if args.all:
             print("No registry is on ecr-login.")
         return EXIT_OK
-    if args.login:
-        problems += _login_again(changes)
-    else:
+    if not args.login:
         print("These registries have no login now: log in with `ecr-token-tray login"
-              f" {' '.join(c.host for c in changes)}` (or disable with --login)")
+              f" {' '.join(r.host for r in results)}` (or disable with --login)")
+    problems += sum(r.restored for r in results)
     return EXIT_NOT_ALL_DONE if problems else EXIT_OK
 
 
-def _login_again(changes) -> int:
-    """``docker login`` each host with the profile its wrapper pinned (else its mapping)."""
-    from tray_app import credhelper
+def _login_again(rows):
+    """``docker login`` each host (the engine of `ecr-token-tray login`), printing each
+    outcome; the report says which hosts now hold a working login."""
     from tray_app.renew.engine import LoginOptions, renew
-    from tray_app.sources.docker_config import ecr_login_profile
 
-    rows = []
-    for change in changes:
-        registry = parse_registry(change.host)
-        if registry is None:
-            continue
-        profile = ecr_login_profile(change.helper) or _mapped_profile(registry)
-        rows.append(credhelper.plain_login_row(registry, profile))
     report = renew(rows, LoginOptions(), progress=lambda text: print(f"... {text}",
                                                                       file=sys.stderr,
                                                                       flush=True))
     for outcome in report.outcomes:
         print(f"{outcome.result:<9} {outcome.message}")
-    return 0 if report.ok else 1
+    return report
 
 
 # -- status ----------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """``ecr-token-tray ensure [--min DURATION] [HOST... | --all] [-- COMMAND ...]``.
 
-Renews every selected login (Docker, Podman, Helm, Kubernetes pull secrets) that has less
-than DURATION left, then runs COMMAND in its place (exec: same process, stdin, stdout and
-signals; no shell) so its exit status is ours. A login that cannot be renewed stops it
-there: COMMAND does not run, exit 75 (EX_TEMPFAIL) with one line per registry naming the
-fix. Local files tell the expiries: when every login has time, nothing talks to AWS.
+Renews every selected login (Docker, Podman, Kubernetes pull secrets; Helm once it is a
+source) that has less than DURATION left, then runs COMMAND in its place (exec: same
+process, stdin, stdout and signals; no shell) so its exit status is ours. A login that
+cannot be renewed stops it there: COMMAND does not run, exit 75 (EX_TEMPFAIL) with one
+line per registry naming the fix. Local files tell the expiries: when every login has
+time, nothing talks to AWS.
 
 Everything this command prints goes to stderr: stdout belongs to COMMAND.
 Module level stays light (cli.py imports every command at start-up).
@@ -80,64 +81,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def renew_short_logins(args: argparse.Namespace, seconds: int) -> int:
-    """0 when every selected login has ``seconds`` left (renewing those that had not)."""
-    from tray_app.renew.plan import short_of_time
+    """0 when every selected login has ``seconds`` left (renewing those that had not); the
+    work is the application layer's (tray_app.service.ensure), this renders it."""
+    from tray_app.service.ensure import make_last, short_logins
 
-    snapshot, settings_problem = _snapshot(kubernetes=not args.no_kubernetes)
-    for problem in ([settings_problem] if settings_problem else []) + \
-            [p.message for p in snapshot.errors]:
+    short = short_logins(args.hosts, seconds, kubernetes=not args.no_kubernetes)
+    for problem in short.problems:
         _say(problem)  # an unreadable file: said, and the logins elsewhere still count
-    rows = _selected(snapshot, args.hosts)
-    short = short_of_time(rows, seconds, snapshot.sso_sessions)
-    if not short:
+    if not short.rows:
         return 0
-    return _renew(short, args, seconds)
-
-
-def _renew(rows, args: argparse.Namespace, seconds: int) -> int:
     from tray_app.logs import setup_logging
-    from tray_app.renew.engine import LoginOptions, renew
     from tray_app.settings import Paths
 
     setup_logging(Paths.from_env().log_dir, getattr(args, "debug", False))
-    interactive = _stdin_is_terminal()
-    options = LoginOptions(profile=args.profile, allow_browser=interactive)
-    report = renew(rows, options, progress=lambda text: _say(f"... {text}"))
-    after, _ = _snapshot(kubernetes=not args.no_kubernetes)  # also rewrites the summary
-    failed = False
-    for outcome in report.outcomes:
-        if outcome.result == "refreshed" and outcome.verified:
-            _say(outcome.message)
-            continue
-        failed = True
-        line = outcome.message
-        if outcome.result == "skipped" and not interactive:
-            line += " (stdin is not a terminal, so no browser was opened)"
+    ensured = make_last(short.rows, seconds, wanted=args.min, profile=args.profile,
+                        kubernetes=not args.no_kubernetes, interactive=_stdin_is_terminal(),
+                        progress=lambda text: _say(f"... {text}"))
+    for line in ensured.lines:
         _say(line)
-    for line in _still_short(after, report, seconds, args.min):
-        failed = True
-        _say(line)
-    if failed:
+    if not ensured.ok:
         _say(f"not running the command: a login above would not last {args.min}")
         return EX_TEMPFAIL
     return 0
-
-
-def _still_short(after, report, seconds: int, wanted: str) -> list[str]:
-    """Renewed logins that still end within ``wanted``: an ecr-login registry whose new SSO
-    session is shorter than asked. One line each, naming what ends."""
-    from tray_app.renew.plan import known_short_of_time
-    from tray_app.timeutil import format_time_left
-
-    renewed = {o.identity for o in report.outcomes if o.result == "refreshed" and o.verified}
-    rows = [row for row in after.registries if row.identity in renewed]
-    lines = []
-    for row in known_short_of_time(rows, seconds, after.sso_sessions):
-        what = row.credentials_from if row.managed and row.credentials_from else "it"
-        lines.append(f"{row.registry.label} ({row.where}): renewed, but {what} ends in"
-                     f" {format_time_left(row.watched_seconds_left)}, less than --min {wanted}"
-                     " - sign in again later, or ask for less")
-    return lines
 
 
 def run_command(argv: list[str]) -> int:
@@ -174,42 +139,6 @@ def _run_child(argv: list[str]) -> int:
         return EX_CANNOT_RUN
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _selected(snapshot, hosts: list[str]) -> list:
-    """The rows to look at: every login, or those of HOSTs (a HOST with none yet gets a new
-    Docker login). A HOST that is not an ECR registry is a usage mistake."""
-    from tray_app.hosts import host_of, parse_registry
-
-    if not hosts:
-        return list(snapshot.registries)
-    rows = []
-    for text in hosts:
-        registry = parse_registry(host_of(text))
-        if registry is None:
-            raise TrayAppError(f"{text}: not an Amazon ECR registry host",
-                               "expected e.g. 123456789012.dkr.ecr.us-west-2.amazonaws.com"
-                               " or public.ecr.aws")
-        matching = [r for r in snapshot.registries if r.host == registry.host]
-        rows += [r for r in matching if r not in rows] or [_new_login(registry, snapshot)]
-    return rows
-
-
-def _new_login(registry, snapshot):
-    """A registry with no login yet: Docker gets one (unless its store cannot hold it)."""
-    from tray_app.credhelper import new_docker_login_row
-
-    return new_docker_login_row(registry, snapshot)
-
-
-def _snapshot(kubernetes: bool):
-    """Every login on the machine (local files; the clusters' secrets unless left out),
-    and what was wrong with config.toml (the application layer also rewrites the prompt
-    summary when the snapshot covered every login)."""
-    from tray_app.service.snapshots import take
-
-    taken = take(kubernetes=kubernetes)
-    return taken.snapshot, taken.settings_problem
 
 
 def _stdin_is_terminal() -> bool:

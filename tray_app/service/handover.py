@@ -1,4 +1,4 @@
-"""Handing registries over to docker-credential-ecr-login as a transaction.
+"""Handing registries over to docker-credential-ecr-login, and back, as transactions.
 
 1. prepare: the real helper must be installed; the wrappers that pin a profile are
    written (outside the app's install: ``~/.local/bin`` or the folder the user chose),
@@ -13,12 +13,17 @@ no committed registry needs is put back as it was (removed, or its old content).
 message says why and what fixes it. ``verify=False`` (``--no-verify``, offline) commits
 without step 2, as before, and says that nothing was checked.
 
-The CLI (`credhelper enable`) and the tray's "Never expires: use ecr-login" both call
-:func:`hand_over`.
+Back (:func:`take_back`): the mapping is removed, and with a ``login`` (the re-login
+engine: `credhelper disable --login`, the tray's "Back to docker login") a registry whose
+new Docker login does not work is put back on its helper, so it never ends up with no
+working login; wrappers go only once no host uses them.
+
+The CLI (`credhelper enable|disable`) and the tray's two menu rows call these.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +109,62 @@ def _result(host: str, helper: str, check, committed: bool,
         return HandedOver(host, helper, True, None, message,
                           "not verified (--no-verify): Docker uses it without a check")
     return HandedOver(host, helper, True, True, message, check.answer)
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """One registry taken back. ``restored``: its Docker login failed, so it is back on
+    ``helper`` as before."""
+
+    host: str
+    helper: str
+    restored: bool
+    message: str
+
+
+def take_back(config_path: Path, hosts: list[str], folder: Path | None = None,
+              login: Callable[[list], object] | None = None) -> list[TakenBack]:
+    """Take ``hosts`` back from ecr-login (see the module's docstring). ``login(rows)``
+    runs the re-login engine on plain-login rows and returns its LoginReport (or None when
+    it could not run). Raises CredHelperError, with nothing changed, when config.json
+    cannot be read or written."""
+    changes = credhelper.disable(config_path, hosts, folder, remove_wrappers=False)
+    restored: dict[str, str] = {}
+    if login is not None and changes:
+        report = login([_plain_row(change) for change in changes])
+        working = {o.host for o in getattr(report, "outcomes", ())
+                   if o.result == "refreshed" and o.verified}
+        restored = {c.host: c.helper for c in changes if c.host not in working}
+        if restored:
+            credhelper.map_hosts(config_path, restored)
+    removed = credhelper.remove_unused_wrappers({c.helper for c in changes}, config_path,
+                                                folder)
+    results = []
+    for change in changes:
+        if change.host in restored:
+            results.append(TakenBack(change.host, change.helper, True,
+                                     f"{change.host}: stays on {change.helper} - its login"
+                                     " with Docker did not work (above), so nothing changed"))
+            continue
+        text = f"{change.host}: no longer on {change.helper}"
+        profile = ecr_login_profile(change.helper)
+        gone = next((p for p in removed
+                     if profile and p.name == credhelper.wrapper_name(profile)), None)
+        if gone is not None:
+            text += f"; removed {gone} (no host uses it now)"
+            removed.remove(gone)  # said once
+        results.append(TakenBack(change.host, change.helper, False, text))
+    return results
+
+
+def _plain_row(change):
+    """The row the re-login engine logs in with Docker: the profile the wrapper pinned,
+    else the one the files map the registry to."""
+    from tray_app.hosts import parse_registry
+    from tray_app.settings import Paths
+    from tray_app.snapshot import configured_profile
+
+    registry = parse_registry(change.host)
+    profile = ecr_login_profile(change.helper) or configured_profile(registry,
+                                                                     Paths.from_env())
+    return credhelper.plain_login_row(registry, profile)

@@ -182,17 +182,24 @@ class TrayActions:
                                 f"{result.message}\n{result.check}", False)
 
     def _take_back(self, row: RegistryStatus) -> list[RegistryStatus]:
-        from tray_app import credhelper
+        """`credhelper disable HOST --login`: when the login with Docker does not work,
+        the registry stays on ecr-login (tray_app/service/handover.py)."""
+        from tray_app.service.handover import take_back
         from tray_app.settings import load_settings
 
         folder = load_settings(self.paths)[0].wrapper_folder
         try:
-            changes = credhelper.disable(self.paths.docker_config, [row.host], folder)
+            results = take_back(self.paths.docker_config, [row.host], folder,
+                                login=self.loop.login_here)
         except TrayAppError as error:
             self.loop.notifier.send("ecr-login: nothing changed", str(error), False)
             return []
-        log.info("; ".join(c.message for c in changes))
-        return [credhelper.plain_login_row(row.registry, row.profile)] if changes else []
+        log.info("; ".join(r.message for r in results))
+        for result in results:
+            if result.restored:
+                self.loop.notifier.send(f"{row.registry.label}: still on ecr-login",
+                                        result.message, True)
+        return []
 
     def _sign_in(self, session_name: str) -> None:
         self.loop.start_sign_in(session_name)

@@ -419,7 +419,13 @@ class TrayLoop:
         self._progress_text = message
         self._publish()
 
-    def _refresh(self, rows: Sequence[RegistryStatus], interactive: bool) -> None:
+    def login_here(self, rows: Sequence[RegistryStatus]):
+        """Log ``rows`` in again on the calling thread, as a click's refresh would, and
+        return the engine's report (None when it could not run): for a task that already
+        runs on the worker and must know the outcome ("Back to docker login")."""
+        return self._refresh(rows, True)
+
+    def _refresh(self, rows: Sequence[RegistryStatus], interactive: bool):
         from tray_app.renew.engine import LoginOptions, renew
         from tray_app.renew.errors import BrowserNeeded
         options = LoginOptions(allow_browser=interactive)
@@ -428,10 +434,10 @@ class TrayLoop:
         except BrowserNeeded as error:
             self._tell_failure(rows, interactive, "ECR login needs a browser sign-in",
                                f"{error} - open the tray to sign in")
-            return
+            return None
         except TrayAppError as error:
             self._tell_failure(rows, interactive, "ECR refresh failed", str(error))
-            return
+            return None
         failed = [o for o in report.outcomes if o.result == "failed"]
         if failed:
             body = "\n".join(o.message for o in failed)
@@ -442,6 +448,7 @@ class TrayLoop:
             body = "\n".join(o.message for o in done) or "nothing needed a new login"
             self.notifier.send("ECR logins refreshed", body, False, subject=_subject(rows))
         log.info("refresh done: %s", "; ".join(o.message for o in report.outcomes))
+        return report
 
     def _tell_failure(self, rows: Sequence[RegistryStatus], interactive: bool, title: str,
                       body: str) -> None:
