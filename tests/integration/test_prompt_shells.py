@@ -305,7 +305,7 @@ USER_PROMPT_COMMANDS = {
 
 @pytest.mark.parametrize("setting", sorted(USER_PROMPT_COMMANDS))
 def test_bash_init_keeps_the_user_s_prompt_command_working(home, tmp_path, setting):
-    """A real interactive bash reading a bashrc: no syntax error, the user's hook runs, ours last."""
+    """Real interactive bash reading a bashrc: no syntax error, the user's hook runs, ours last."""
     write_summary_file(home, summary_line(9 * 60 + 30))
     rc = tmp_path / "bashrc"
     rc.write_text(
@@ -318,5 +318,5 @@ def test_bash_init_keeps_the_user_s_prompt_command_working(home, tmp_path, setti
     assert "syntax error" not in result.stderr and "command not found" not in result.stderr, \
         result.stderr
     assert result.stdout.splitlines().count("mine ran") == 3, result.stdout  # 3 prompts
-    prompts = [part for part in result.stderr.split("ECR 9m! > ")[1:]]
+    prompts = result.stderr.split("ECR 9m! > ")[1:]
     assert len(prompts) == 3 and "cleared" not in result.stderr, result.stderr
