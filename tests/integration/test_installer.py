@@ -658,10 +658,11 @@ def test_uninstall_with_a_broken_venv_removes_the_systemd_unit(lived_in_home):
     assert other.read_text() == "[Service]\nExecStart=/usr/bin/true\n"
 
 
-def test_uninstall_keeps_every_wrapper_dockers_config_names(lived_in_home):
+def test_upgrade_and_uninstall_keep_every_wrapper_dockers_config_names(lived_in_home):
     """Issue 18, defect 2: Docker runs `credhelper` wrappers for the hosts config.json maps
-    to them. The app writes them to ~/.local/bin, which the uninstaller leaves alone; one an
-    older version wrote into the venv's bin moves there before the venv goes."""
+    to them. The app writes them to ~/.local/bin, which the installer leaves alone; one an
+    older version wrote into the venv's bin moves there before an upgrade or the uninstaller
+    removes the venv, and one config.json does not name goes with it."""
     home = lived_in_home
     if shutil.which("docker-credential-ecr-login") is None:
         pytest.skip("needs docker-credential-ecr-login")
@@ -675,21 +676,37 @@ def test_uninstall_keeps_every_wrapper_dockers_config_names(lived_in_home):
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
     ours = local_bin / "docker-credential-ecr-login-dev"
     written = ours.read_bytes()
-    # what an older version left in the venv: one wrapper config.json names, one it does not
-    old_text = "#!/bin/sh\n# written by ecr-token-tray credhelper: old\nexec true\n"
-    for profile in ("old", "unused"):
-        (venv / "bin" / f"docker-credential-ecr-login-{profile}").write_text(old_text)
-    document = json.loads(home.docker_config_path.read_text())
-    document["credHelpers"]["333333333333.dkr.ecr.us-west-2.amazonaws.com"] = "ecr-login-old"
-    home.write_json(home.docker_config_path, document)
-    config_before = home.docker_config_path.read_bytes()
 
+    def left_by_an_older_version(account: str, *profiles: str) -> str:
+        """Wrappers in the venv's bin, as versions before issue 18 wrote them; config.json
+        maps the account's registry to the first one."""
+        text = "#!/bin/sh\n# written by ecr-token-tray credhelper: old\nexec true\n"
+        for profile in profiles:
+            (venv / "bin" / f"docker-credential-ecr-login-{profile}").write_text(text)
+        document = json.loads(home.docker_config_path.read_text())
+        document["credHelpers"][host(account, "us-west-2")] = f"ecr-login-{profiles[0]}"
+        home.write_json(home.docker_config_path, document)
+        return text
+
+    old_text = left_by_an_older_version("333333333333", "old", "unused")
+    upgraded = run_installer(home, "--no-system-packages", "--no-start", "--cli-only")
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert f"moved docker-credential-ecr-login-old to {local_bin}" in upgraded.stdout
+    assert (local_bin / "docker-credential-ecr-login-old").read_text() == old_text
+    assert not (local_bin / "docker-credential-ecr-login-unused").exists()
+    assert not (venv / "bin" / "docker-credential-ecr-login-unused").exists()  # a new venv
+
+    left_by_an_older_version("444444444444", "older")
+    config_before = home.docker_config_path.read_bytes()
     removed = run_installer(home, "--uninstall")
 
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert ours.read_bytes() == written
-    assert (local_bin / "docker-credential-ecr-login-old").read_text() == old_text
-    assert not (local_bin / "docker-credential-ecr-login-unused").exists() and not venv.exists()
-    assert f"moved docker-credential-ecr-login-old to {local_bin}" in removed.stdout
-    assert f"kept: {ours} {local_bin / 'docker-credential-ecr-login-old'}" in removed.stdout
+    assert f"moved docker-credential-ecr-login-older to {local_bin}" in removed.stdout
+    kept = sorted(local_bin.glob("docker-credential-ecr-login-*"))
+    assert [p.name for p in kept] == ["docker-credential-ecr-login-dev",
+                                      "docker-credential-ecr-login-old",
+                                      "docker-credential-ecr-login-older"]
+    assert f"kept: {' '.join(map(str, kept))} (credential-helper wrappers" in removed.stdout
+    assert not venv.exists()
     assert home.docker_config_path.read_bytes() == config_before

@@ -324,6 +324,7 @@ def _menu_click(screen, icon_x: int, icon_y: int, log_path: Path, shot: Path, ro
             wine_support.wait_for(done, 15, f"what {row!r} does")
             return menu
         except AssertionError:
+            figures.add("Wine menu clicks tried again")
             if _popups(screen):
                 screen.x("xdotool", "key", "Escape")
     raise AssertionError(f"clicking {row!r} in the tray menu did nothing, three times")
@@ -347,6 +348,9 @@ def _open_menu(screen, icon_x: int, icon_y: int, shot: Path,
         screen.screenshot(shot)
         if menu[1] == _menu_height(rows):
             return menu, rows
+        figures.add("Wine menus reopened (stale rows)")
+        shot.with_name(f"{shot.stem}-reopened.txt").write_text(  # for whoever looks into it
+            f"menu {menu}, expected height {_menu_height(rows)} for rows {rows}\n")
         screen.x("xdotool", "key", "Escape")
         wine_support.wait_for(lambda: not (_popups(screen) - before), 30,  # noqa: B023
                               "the stale menu closed")

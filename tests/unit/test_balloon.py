@@ -68,6 +68,59 @@ class Win32IconStandIn:
 
     def _on_notify(self, wparam, lparam):
         self.calls.append(("pystray _on_notify", lparam))
+        if lparam == balloon.WM_RBUTTONUP:  # the menu is open (modal) while this runs
+            self.while_menu_open()
+
+    def while_menu_open(self) -> None:
+        pass
+
+    def _mark_ready(self):  # pystray's _run, on the GUI thread, once its window exists
+        self.calls.append(("ready",))
+
+
+class PostedMessages:
+    """Window messages posted to the icon's window, delivered when the test says so (the
+    GUI thread's GetMessage loop)."""
+
+    def __init__(self, icon) -> None:
+        self.icon = icon
+        self.queue: list[int] = []
+        icon._post_call = lambda: self.queue.append(balloon.WM_CALL)
+
+    def deliver(self) -> None:
+        while self.queue:
+            message = self.queue.pop(0)
+            self.icon._message_handlers[message](0, 0)
+
+
+def test_ui_calls_from_other_threads_run_on_the_gui_thread_not_while_the_menu_is_open():
+    import threading
+
+    icon = balloon.win32_icon_class(Win32IconStandIn)(
+        "ecr-token-tray", clicks=balloon.BalloonClicks(list), on_session_end=list)
+    ran: list[str] = []
+    icon.call_soon(lambda: ran.append("before the window"))  # no window yet: at once
+    assert ran == ["before the window"]
+    icon._hwnd = 1
+    icon._mark_ready()  # this thread plays the GUI thread
+    posted = PostedMessages(icon)
+    worker = threading.Thread(target=icon.call_soon, args=(lambda: ran.append("update"),))
+    worker.start()
+    worker.join()
+    assert ran == ["before the window"]  # posted, not run on the worker
+    posted.deliver()
+    assert ran == ["before the window", "update"]
+
+    def menu_open() -> None:  # a rebuild arrives while the menu is shown: it waits
+        other = threading.Thread(target=icon.call_soon, args=(lambda: ran.append("late"),))
+        other.start()
+        other.join()
+        posted.deliver()
+        assert ran[-1] == "update"
+
+    icon.while_menu_open = menu_open
+    icon._on_notify(0, balloon.WM_RBUTTONUP)
+    assert ran[-1] == "late"  # run once the menu closed
 
 
 def test_the_notifier_on_windows_uses_the_icons_balloon_and_plyer_last():

@@ -9,7 +9,11 @@ clicked. Here the tray's own pystray icon shows the balloon (``Shell_NotifyIcon`
   on the icon while that action is pending runs it, exactly as its menu row would;
 - a left click with nothing pending opens the menu (the right click always does);
 - ``WM_QUERYENDSESSION`` is answered yes (pystray answers 0, which would hold up a log-off)
-  and ``WM_ENDSESSION`` stops the tray, logged.
+  and ``WM_ENDSESSION`` stops the tray, logged;
+- ``call_soon(function)`` runs UI changes on the icon's own (GUI) thread, through a window
+  message, and holds them while the menu is open: pystray rebuilds the native menu where
+  its setter is called, and a rebuild on a worker thread during a right click showed the
+  menu of a moment before.
 
 :class:`BalloonClicks` is the decision, pure and testable anywhere; :func:`win32_icon_class`
 wraps pystray's win32 ``Icon`` (imported on Windows only).
@@ -32,6 +36,7 @@ NIN_BALLOONTIMEOUT = WM_USER + 4
 NIN_BALLOONUSERCLICK = WM_USER + 5
 WM_LBUTTONUP = 0x0202
 WM_RBUTTONUP = 0x0205
+WM_CALL = WM_USER + 21  # ours; pystray uses WM_USER + 10 and + 11
 WM_QUERYENDSESSION = 0x0011
 WM_ENDSESSION = 0x0016
 NIM_MODIFY = 0x01
@@ -97,22 +102,72 @@ def win32_icon_class(base: type) -> type:
             self._on_session_end = on_session_end
             self._message_handlers[WM_QUERYENDSESSION] = lambda _wparam, _lparam: 1
             self._message_handlers[WM_ENDSESSION] = self._on_end_session
+            self._message_handlers[WM_CALL] = self._on_call
+            self._calls: list[Callable[[], None]] = []
+            self._calls_lock = threading.Lock()
+            self._gui_thread: int | None = None
+            self._menu_open = False
+
+        def call_soon(self, function: Callable[[], None]) -> None:
+            """Run ``function`` on the GUI thread (now, when called there or before the
+            window exists)."""
+            on_gui_thread = threading.get_ident() == self._gui_thread
+            if self._gui_thread is None or (on_gui_thread and not self._menu_open):
+                function()
+                return
+            with self._calls_lock:
+                self._calls.append(function)
+            self._post_call()
+
+        def _post_call(self) -> None:
+            from pystray._util import win32  # Windows only
+
+            win32.PostMessage(self._hwnd, WM_CALL, 0, 0)
+
+        def _on_call(self, _wparam, _lparam):
+            if self._menu_open:  # run when the menu has closed (_on_notify)
+                return 0
+            with self._calls_lock:
+                calls, self._calls = self._calls, []
+            for function in calls:
+                try:
+                    function()
+                except Exception:
+                    log.exception("a tray update failed")
+            return 0
+
+        def _mark_ready(self):
+            if self._gui_thread is None and getattr(self, "_hwnd", None):
+                self._gui_thread = threading.get_ident()  # pystray's _run, on its GUI thread
+            super()._mark_ready()
 
         def balloon(self, title: str, body: str, button: Button | None,
                     urgent: bool = False) -> None:
             title, text = balloon_text(title, body, button)
             self.clicks.shown(button)
-            # pystray's notify, plus the balloon's icon: a warning when it is urgent.
-            self._message(NIM_MODIFY, NIF_INFO, szInfo=text, szInfoTitle=title,
-                          dwInfoFlags=NIIF_WARNING if urgent else NIIF_INFO)
+            # pystray's notify, plus the balloon's icon: a warning when it is urgent. On the
+            # GUI thread, in order: after the icon was added (visible), never before.
+            self.call_soon(lambda: self._message(
+                NIM_MODIFY, NIF_INFO, szInfo=text, szInfoTitle=title,
+                dwInfoFlags=NIIF_WARNING if urgent else NIIF_INFO))
 
         def _on_notify(self, wparam, lparam):
             what = self.clicks.on_icon_message(lparam)
             if what == "menu" and self.menu:
-                return super()._on_notify(wparam, WM_RBUTTONUP)
+                return self._tracking_menu(wparam, WM_RBUTTONUP)
             if what == "pass":
-                return super()._on_notify(wparam, lparam)
+                return self._tracking_menu(wparam, lparam)
             return 0
+
+        def _tracking_menu(self, wparam, lparam):
+            """pystray's handler; a right click shows the menu modally, so updates that
+            arrive meanwhile wait until it closes."""
+            self._menu_open = lparam == WM_RBUTTONUP
+            try:
+                return super()._on_notify(wparam, lparam)
+            finally:
+                self._menu_open = False
+                self._on_call(0, 0)
 
         def _on_end_session(self, wparam, _lparam):
             if wparam:

@@ -15,8 +15,10 @@ Platform threading (``main_thread_caller``, chosen from the backend pystray runs
   posted to the main thread with ``PyObjCTools.AppHelper.callAfter`` (pyobjc comes with
   pystray on macOS). Tested with a fake AppKit that records the thread of every call
   (tests/unit/test_macos_threads.py); never run on a real Mac.
-- win32: pystray sends window messages; setters are safe from any thread. Notifications
-  are balloons of this icon; a click on one runs its action (``tray_app.ui.balloon``).
+- win32: icon, tooltip and menu changes run on the icon's own thread through a window
+  message (``BalloonIcon.call_soon``), held while the menu is open (pystray rebuilds the
+  native menu where its setter is called). Notifications are balloons of this icon; a
+  click on one runs its action (``tray_app.ui.balloon``).
 """
 
 from __future__ import annotations
@@ -187,7 +189,8 @@ class TrayApp:
                                **extra)
         backend = backend_name(self.icon)
         log.info("tray starting with backend %s (pystray)", backend)
-        self._on_main = main_thread_caller(backend)
+        # win32: our icon class runs UI calls on its own thread (tray_app.ui.balloon).
+        self._on_main = getattr(self.icon, "call_soon", None) or main_thread_caller(backend)
         if backend == "dummy":  # pystray's test backend cannot run (and would hang at exit)
             raise TrayAppError("PYSTRAY_BACKEND=dummy cannot show a tray",
                                "unset PYSTRAY_BACKEND (or set it to gtk or appindicator)")
