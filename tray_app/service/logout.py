@@ -36,8 +36,6 @@ from tray_app.sources.docker_config import is_ecr_login, load_docker_config
 log = logging.getLogger(__name__)
 
 TOOLS = ("docker", "podman")
-PUBLIC_LOGOUT_COMMAND = "ecr-token-tray logout public.ecr.aws"
-PUBLIC_NOTICE = f"anonymous pulls work: `{PUBLIC_LOGOUT_COMMAND}`"
 
 
 class LogoutError(TrayAppError):
@@ -272,10 +270,14 @@ def stale_public_rows(snapshot: Snapshot | None) -> list[RegistryStatus]:
             if row.registry.public and row.state.due_for_renewal and tool_of(row)]
 
 
-def logout_stale_public(paths: Paths, snapshot: Snapshot) -> list[LoggedOut]:
+def logout_stale_public(paths: Paths, snapshot: Snapshot | None,
+                        host: str | None = None, source: str | None = None
+                        ) -> list[LoggedOut]:
     """`logout --expired-public`, the tray's "Log out: anonymous pulls work" and the
-    automatic logout: every stale public login (only where it is stale). [] when none."""
-    rows = stale_public_rows(snapshot)
+    automatic logout: every stale public login (only where it is stale; ``host`` and
+    ``source``: only that row's). [] when there is none."""
+    rows = [row for row in stale_public_rows(snapshot)
+            if host in (None, row.host) and source in (None, row.source)]
     if not rows:
         return []
     tools: dict[str, set[str]] = {}
