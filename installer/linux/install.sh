@@ -59,7 +59,7 @@ fail() { printf '%s: %s\n' "$APP installer" "$*" >&2; exit 1; }
 usage() {
   cat <<EOF
 Usage: $0 [--uninstall] [--desktop | --cli-only] [--with-gtk] [--no-system-packages]
-          [--no-start] [--ensure-path] [--from WHEEL_OR_DIR]
+          [--no-start] [--ensure-path] [--replace-link] [--from WHEEL_OR_DIR]
 
   (no option)            install or upgrade for this user: the tray on a desktop, the
                          command line only on a machine without a desktop session
@@ -72,6 +72,8 @@ Usage: $0 [--uninstall] [--desktop | --cli-only] [--with-gtk] [--no-system-packa
   --no-system-packages   do not install apt/dnf packages (they are already there)
   --no-start             do not start the tray now
   --ensure-path          add ~/.local/bin to PATH in your shell's startup file if missing
+  --replace-link         replace ~/.local/bin/$APP when it is another install's link
+                         (pipx, uv); without it the installer stops (or asks, in a terminal)
   --from WHEEL_OR_DIR    install this wheel or source folder instead of $REPO_ROOT
 EOF
 }
@@ -372,10 +374,48 @@ install_system_packages() {
   fi
 }
 
+# ~/.local/bin/ecr-token-tray may be another install's (pipx, uv tool, pip --user): taking it
+# over silently would hide that install, which its own upgrades then keep updating unseen.
 check_link_is_free() {
-  if [ -e "$LINK" ] && [ ! -L "$LINK" ]; then
+  LINK_NOTE=""
+  [ -e "$LINK" ] || [ -L "$LINK" ] || return 0
+  if [ ! -L "$LINK" ]; then
+    if grep -qs 'tray_app' "$LINK"; then
+      fail "$LINK is the $APP that pip installed (pip install --user): run \`pip uninstall\
+ $APP\` first, then re-run"
+    fi
     fail "$LINK exists and is not a link this installer made: remove it, then re-run"
   fi
+  local target what fix
+  target="$(readlink "$LINK")"
+  case "$target" in "$VENV"/*) return 0 ;; esac  # ours, from an earlier install
+  if [ ! -e "$LINK" ]; then  # a broken link: replacing it loses nothing
+    LINK_NOTE="replaced $LINK, a broken link to $target"
+    return 0
+  fi
+  case "$target" in
+    */pipx/venvs/*)
+      what="pipx's link to $target ($APP installed with pipx)"
+      fix="run \`pipx uninstall $APP\` first" ;;
+    */uv/tools/*)
+      what="uv's link to $target ($APP installed with \`uv tool install\`)"
+      fix="run \`uv tool uninstall $APP\` first" ;;
+    *)
+      what="a link to $target, not one this installer made"
+      fix="remove it first" ;;
+  esac
+  if [ "$REPLACE_LINK" = no ] && [ -t 0 ] && [ -t 2 ]; then
+    local answer=""
+    printf '%s is %s.\nReplace it with a link to this install? [y/N] ' "$LINK" "$what" >&2
+    read -r answer || true
+    case "$answer" in [yY] | [yY][eE][sS]) REPLACE_LINK=yes ;; esac
+  fi
+  if [ "$REPLACE_LINK" = yes ]; then
+    LINK_NOTE="replaced $LINK, $what (that install itself is left as it was)"
+    return 0
+  fi
+  fail "$LINK is $what; nothing was changed: $fix, or re-run with --replace-link to point\
+ the link at this install instead"
 }
 
 # -- 2-3. the venv and the app --------------------------------------------------------------
@@ -600,6 +640,7 @@ install_app() {
   make_dir "$APP_DIR"
   build_venv "$source"
   link_program
+  [ -z "$LINK_NOTE" ] || say "$LINK_NOTE"
   install_uninstaller
   if [ "${#PACKAGES[@]}" -gt 0 ] || [ -n "$previous_packages" ]; then
     printf '%s\n' $previous_packages "${PACKAGES[@]}" | sort -u | sed '/^$/d' >"$PACKAGES_RECORD"
@@ -722,6 +763,7 @@ uninstall_app() {
 }
 
 MODE=install SYSTEM_PACKAGES=yes START=yes FROM="" DESKTOP=auto GTK=auto ENSURE_PATH=no
+REPLACE_LINK=no
 if [ "$(basename "$0")" = uninstall.sh ]; then MODE=uninstall; fi
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -732,6 +774,7 @@ while [ $# -gt 0 ]; do
     --cli-only) DESKTOP=no GTK=no ;;
     --with-gtk) GTK=yes ;;
     --ensure-path) ENSURE_PATH=yes ;;
+    --replace-link) REPLACE_LINK=yes ;;
     --from) [ $# -ge 2 ] || fail "--from needs a wheel or folder"; FROM="$(realpath -m "$2")"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; fail "unknown option: $1" ;;

@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -710,3 +711,122 @@ def test_upgrade_and_uninstall_keep_every_wrapper_dockers_config_names(lived_in_
     assert f"kept: {' '.join(map(str, kept))} (credential-helper wrappers" in removed.stdout
     assert not venv.exists()
     assert home.docker_config_path.read_bytes() == config_before
+
+
+# -- another install's ~/.local/bin/ecr-token-tray (issue 18, defect 9) -----------------------
+TOOLS = Path(sys.executable).parent  # pipx from the test extra
+
+
+@pytest.fixture(scope="session")
+def app_wheel(tmp_path_factory) -> Path:
+    """The project's wheel (`pip wheel` of a copy of the files the build reads)."""
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in ("pyproject.toml", "DESCRIPTION.md", "LICENSE"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    shutil.copytree(REPO_ROOT / "tray_app", source / "tray_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                            str(out), str(source)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    (found,) = out.glob("*.whl")
+    return found
+
+
+def pipx(home, *args: str) -> subprocess.CompletedProcess:
+    env = home.full_env()
+    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PIPX_HOME", "PIPX_BIN_DIR"):
+        env.pop(name, None)
+    return subprocess.run([str(TOOLS / "pipx"), *args], env=env, capture_output=True,
+                          text=True, timeout=600, cwd=home.root)
+
+
+def run_installer_in_a_terminal(home, *args: str, answer: str) -> tuple[int, str]:
+    """The installer with a terminal on stdin and stderr (a pty), typing ``answer``."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in home.full_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen([str(INSTALLER), *args], stdin=follower, stderr=follower,
+                               stdout=subprocess.PIPE, env=env, cwd=home.root)
+    os.close(follower)
+    os.write(leader, answer.encode())
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the installer closed the terminal (it exited)
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.stdout.read()
+    os.close(leader)
+    return process.wait(timeout=60), seen.decode(errors="replace")
+
+
+def test_a_pipx_install_s_link_is_not_taken_over(lived_in_home, app_wheel):
+    """pipx made ~/.local/bin/ecr-token-tray: the installer stops and says what it is and
+    what to do; in a terminal it asks; --replace-link replaces only the link."""
+    home = lived_in_home
+    made = pipx(home, "install", "--python", "/usr/bin/python3", str(app_wheel))
+    assert made.returncode == 0, made.stdout + made.stderr
+    link = home.root / ".local" / "bin" / "ecr-token-tray"
+    target = os.readlink(link)
+    assert "/pipx/venvs/ecr-token-tray/" in target
+    before = tree(home.root)
+
+    refused = run_installer(home, "--no-system-packages", "--no-start")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"ecr-token-tray installer: {link} is pipx's link to {target} (ecr-token-tray"
+        " installed with pipx); nothing was changed: run `pipx uninstall ecr-token-tray`"
+        " first, or re-run with --replace-link to point the link at this install instead")
+    assert tree(home.root) == before
+
+    code, terminal = run_installer_in_a_terminal(home, "--no-system-packages", "--no-start",
+                                                 answer="n\n")
+    assert code == 1
+    assert f"{link} is pipx's link to {target}" in terminal
+    assert "Replace it with a link to this install? [y/N]" in terminal
+    assert tree(home.root) == before
+
+    replaced = run_installer(home, "--no-system-packages", "--no-start", "--replace-link")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    venv = home.root / ".local" / "share" / "ecr-token-tray" / "venv"
+    assert os.readlink(link) == str(venv / "bin" / "ecr-token-tray")
+    assert f"replaced {link}, pipx's link to {target}" in replaced.stdout
+    # pipx's own uninstall then leaves this install's link alone
+    assert pipx(home, "uninstall", "ecr-token-tray").returncode == 0
+    assert os.readlink(link) == str(venv / "bin" / "ecr-token-tray")
+    assert run_program(link, "--version", home=home).returncode == 0
+    uninstalled = run_installer(home, "--uninstall")
+    assert uninstalled.returncode == 0 and not os.path.lexists(link)
+
+
+def test_a_uv_tool_link_and_a_pip_user_script_are_named(lived_in_home):
+    home = lived_in_home
+    link = home.root / ".local" / "bin" / "ecr-token-tray"
+    uv_program = home.root / ".local/share/uv/tools/ecr-token-tray/bin/ecr-token-tray"
+    uv_program.parent.mkdir(parents=True)
+    uv_program.write_text("#!/bin/sh\necho uv-installed\n")
+    uv_program.chmod(0o755)
+    link.symlink_to(uv_program)
+    before = tree(home.root)
+    refused = run_installer(home, "--no-system-packages", "--no-start")
+    assert (refused.returncode, tree(home.root)) == (1, before)
+    assert refused.stderr.strip() == (
+        f"ecr-token-tray installer: {link} is uv's link to {uv_program} (ecr-token-tray"
+        " installed with `uv tool install`); nothing was changed: run `uv tool uninstall"
+        " ecr-token-tray` first, or re-run with --replace-link to point the link at this"
+        " install instead")
+
+    link.unlink()  # what `pip install --user` writes: a script, not a link
+    link.write_text("#!/usr/bin/python3\nimport sys\nfrom tray_app.cli import main\n"
+                    "sys.exit(main())\n")
+    before = tree(home.root)
+    refused = run_installer(home, "--no-system-packages", "--no-start", "--replace-link")
+    assert (refused.returncode, tree(home.root)) == (1, before)
+    assert refused.stderr.strip() == (
+        f"ecr-token-tray installer: {link} is the ecr-token-tray that pip installed (pip"
+        " install --user): run `pip uninstall ecr-token-tray` first, then re-run")
