@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -58,3 +59,40 @@ def test_core_records_keep_their_behaviour():
     assert sorted([ref._replace(host="b"), ref._replace(host="a")])[0].host == "a"
     assert len(dict.fromkeys([SourceProblem("f", "m"), SourceProblem("f", "m")])) == 1
     assert Settings().warning_minutes == 60 and Settings()._replace(warning_minutes=5)
+
+
+@record
+class Other:
+    x: int
+    y: int = 0
+
+
+def test_a_record_equals_only_records_of_its_own_class():
+    """Issue 18, defect 11: a named tuple equalled any tuple with the same values."""
+    assert SourceProblem("a", "b") != ("a", "b")
+    assert ("a", "b") != SourceProblem("a", "b")  # noqa: SIM300 - the tuple's side too
+    assert Point(1, 2) != (1, 2, None) and Point(1, 2) != Other(1, 2)
+    assert len({Point(1, 2), (1, 2, None), Other(1, 2)}) == 3
+    with pytest.raises(TypeError):
+        sorted([Point(1), (0, 0, None)])
+    assert Point(1) == Point(1) and Point(1) != Point(2)
+
+
+def test_json_refuses_a_record_instead_of_writing_a_list():
+    """A document must say what each value is: json.dumps of a record (or of one inside a
+    document) is a TypeError, not a silent list."""
+    with pytest.raises(TypeError, match="SourceProblem is not JSON serializable"):
+        json.dumps(SourceProblem("a", "b"))
+    with pytest.raises(TypeError):
+        json.dumps({"problems": [SourceProblem("a", "b")]}, indent=2)
+    assert json.dumps(Point(1)._asdict()) == '{"x": 1, "y": 0, "label": null}'
+
+
+def test_still_usable_by_position():
+    x, y, label = Point(1, 2)
+    assert (x, y, label) == (1, 2, None) and Point(1, 2)[1] == 2 and len(Point(1)) == 3
+    assert tuple(Point(1, 2)) == (1, 2, None)
+    with pytest.raises(TypeError, match="missing the argument 'x'"):
+        Point()
+    with pytest.raises(TypeError, match="unexpected or repeated arguments: z"):
+        Point(1, z=3)
