@@ -17,7 +17,9 @@ Rules:
 - a notification carries an optional ``Button`` (key, label, the tray action it runs) for
   servers that show action buttons; ``Button.body`` is the text to show next to it;
 - a login in ``blocked`` (say, its profile has no AWS credentials) gets the given hint
-  instead of "click it in the tray menu", and no button: a click could not renew it.
+  instead of "click it in the tray menu", and no button: a click could not renew it;
+- a public.ecr.aws login advises logging out (anonymous pulls work; an expired login makes
+  them fail), and its button logs out (``LOGOUT_PUBLIC``) instead of renewing.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class Button:
 
 LOGIN_BUTTON = ("login", "Log in again")
 SIGN_IN_BUTTON = ("sign-in", "Sign in")
+LOGOUT_BUTTON = ("logout", "Log out")
+# The tray action for a stale public.ecr.aws login: log out (anonymous pulls work),
+# not renew (tray_app/service/logout.py).
+LOGOUT_PUBLIC = ("logout-public",)
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
             subject += f" (Kubernetes {row.kubernetes.label})"
         alert = DueAlert("", subject, 0, seconds_left, False,
                          row.credentials_from if row.managed else None,
-                         renewing_action(row, snapshot), blocked.get(login_identity(row)))
+                         _alert_action(row, snapshot), blocked.get(login_identity(row)))
         _collect(keys, alert, sent, told, marks)
     for session in _sessions_needing_a_browser(snapshot.sso_sessions):
         seconds_left = _seconds_left(session.expires_at, now)
@@ -169,6 +175,13 @@ def renewing_action(row: RegistryStatus, snapshot: Snapshot | None = None) -> tu
     return ("sign-in", session.name) if session is not None else ()
 
 
+def _alert_action(row: RegistryStatus, snapshot: Snapshot) -> tuple[str, ...]:
+    """What the alert's button runs: renew it, or (public.ecr.aws) log out."""
+    if row.registry.public and not row.managed and row.kubernetes is None:
+        return LOGOUT_PUBLIC
+    return renewing_action(row, snapshot)
+
+
 def _collect(keys: dict[int, str], alert: DueAlert, sent: Set[str], told: list[DueAlert],
              marks: set[str]) -> None:
     due = [t for t in keys if alert.seconds_left <= t * 60]
@@ -189,6 +202,8 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
         alert = alerts[0]
         details = _line(alert)
         button = None
+        if alert.target == LOGOUT_PUBLIC:
+            return _logout_public(alert, details, urgent)
         if alert.hint is None and alert.target:
             key, label = SIGN_IN_BUTTON if alert.target[0] == "sign-in" else LOGIN_BUTTON
             button = Button(key, label, alert.target, f"Press {label} to renew.\n{details}")
@@ -199,7 +214,8 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
     # not in need of attention (State.needs_attention: critical or expired)
     title = (f"{len(alerts)} ECR logins need renewing" if expired < len(alerts)
              else f"{len(alerts)} ECR logins expired")
-    lines = [_line(a) + (f" ({a.hint})" if a.hint else "") for a in alerts]
+    lines = [_line(a) + (f" ({a.hint})" if a.hint else "")
+             + (f" ({PUBLIC_ADVICE})" if a.target == LOGOUT_PUBLIC else "") for a in alerts]
     sso_only = all(a.sso or a.ends_with for a in alerts)
     several = DEFAULT_ACTION_FOR_SEVERAL if action == DEFAULT_ACTION and not sso_only else action
     body = "\n".join([f"To renew: {_action_for(sso_only, several)}", *lines])
@@ -209,6 +225,20 @@ def compose(alerts: list[DueAlert], action: str = DEFAULT_ACTION) -> Notificatio
         button = Button(key, label, ("refresh-expiring",),
                         "\n".join([f"Press {label} to renew them all.", *lines]))
     return Notification(title, body, urgent, subject="several", button=button)
+
+
+PUBLIC_ADVICE = "log out: anonymous pulls work"
+
+
+def _logout_public(alert: DueAlert, details: str, urgent: bool) -> Notification:
+    """A public.ecr.aws login: pulls need none, and an expired one makes them fail, so the
+    advice is to log out, not to renew."""
+    command = f"`ecr-token-tray logout {alert.subject}`"
+    key, label = LOGOUT_BUTTON
+    body = f"{PUBLIC_ADVICE[0].upper()}{PUBLIC_ADVICE[1:]} ({command})\n{details}"
+    return Notification(_title_for(alert), body, urgent, subject=_subject(alert),
+                        button=Button(key, label, alert.target,
+                                      f"Press {label}: anonymous pulls work.\n{details}"))
 
 
 def _todo(alert: DueAlert, action: str) -> str:

@@ -24,6 +24,7 @@ from tray_app import APP_NAME
 UNIT_NAME = f"{APP_NAME}.service"
 SESSION_TARGET = "graphical-session.target"
 SYSTEMCTL_TIMEOUT = 10.0
+SYSTEMD_DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def systemd_unit(argv: Sequence[str]) -> str:
         "",
         "[Service]",
         "Type=exec",
+        # the user manager's PATH rarely has ~/.local/bin (wrappers, aws, kubectl)
+        f"Environment={_quoted_value('PATH=' + unit_search_path(argv))}",
         f"ExecStart={_exec_start(argv)}",
         # Quitting from the menu must stick; a tray without a panel exits 2 and stays down.
         "Restart=no",
@@ -90,6 +93,28 @@ def systemd_unit(argv: Sequence[str]) -> str:
         f"WantedBy={SESSION_TARGET}",
         "",
     ])
+
+
+def unit_search_path(argv: Sequence[str], env_path: str | None = None) -> str:
+    """PATH for the unit, fixed at write time (systemd expands no $HOME in Environment=):
+    ~/.local/bin, the app's own folder, the existing folders of this PATH, then systemd's
+    default. Relative entries ("." or empty) are dropped: they would mean the unit's cwd."""
+    env_path = os.environ.get("PATH", "") if env_path is None else env_path
+    local_bin = str(Path.home() / ".local" / "bin")  # may not exist yet: wrappers go there
+    candidates = [local_bin, os.path.dirname(argv[0]) if argv else "",
+                  *env_path.split(os.pathsep), *SYSTEMD_DEFAULT_PATH]
+    folders: list[str] = []
+    for folder in candidates:
+        if (os.path.isabs(folder) and folder not in folders and os.pathsep not in folder
+                and not any(ord(char) < 0x20 for char in folder)
+                and (folder == local_bin or os.path.isdir(folder))):
+            folders.append(folder)
+    return os.pathsep.join(folders)
+
+
+def _quoted_value(text: str) -> str:
+    """One double-quoted word of a unit file: "%" is a specifier, backslash an escape."""
+    return '"' + text.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _exec_start(argv: Sequence[str]) -> str:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "status": "show every ECR login on this machine and when it expires",
     "login": "log in again to ECR registries (runs `aws sso login` when needed)",
+    "logout": "remove a login as `docker logout` does (public.ecr.aws: anonymous pulls work)",
     "ensure": "renew logins with less than --min left, then run a command (make, CI, direnv)",
     "doctor": "check what a login needs (docker, aws CLI, helpers, SSO config, tray)",
     "watch": "the tray's loop in a terminal: live table, notifications, auto-renewal",

@@ -91,9 +91,14 @@ _BASH_PARTS = {
     "@CLOCK_SETUP@": "",
     "@CLOCK@": "    now=${EPOCHSECONDS-}\n"
                "    if [[ -z $now ]]; then printf -v now '%(%s)T' -1; fi  # bash 4.2-4.4",
-    "@HOOK@": r"""if [[ $PROMPT_COMMAND != *__ecr_token_tray_update* ]]; then
+    "@HOOK@": r"""if [[ ${PROMPT_COMMAND[*]} != *__ecr_token_tray_update* ]]; then
     # last, so hooks that were there first still see the command's exit status
-    PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__ecr_token_tray_update"
+    if (( ${#PROMPT_COMMAND[@]} > 1 && BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 ))
+    then  # bash 5.1+ runs each element of an array in turn
+        PROMPT_COMMAND+=(__ecr_token_tray_update)
+    else  # a newline, not ";": the string may end in ";", "&", a newline or a comment
+        PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__ecr_token_tray_update
+    fi
 fi
 if [[ $PS1 != *ECR_TOKEN_TRAY_PROMPT* ]]; then PS1='${ECR_TOKEN_TRAY_PROMPT}'"$PS1"; fi
 """,

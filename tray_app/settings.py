@@ -129,6 +129,7 @@ class Settings:
     kube_contexts: tuple[str, ...] = ()  # [kubernetes] contexts: non-local ones to include
     restart_failed_pulls: bool = False  # [kubernetes] delete ImagePullBackOff pods on renew
     wrapper_folder: Path | None = None  # [credhelper] wrapper_folder; None: ~/.local/bin
+    public_auto_logout: bool = False  # [public_ecr] auto_logout: log out of a stale login
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -200,7 +201,11 @@ class Settings:
         for key, value in kube_flags.items():
             if not isinstance(value, bool):
                 raise _bad(path, f"kubernetes.{key} must be true or false")
+        public = _table(document, "public_ecr", path).get("auto_logout", False)
+        if not isinstance(public, bool):
+            raise _bad(path, "public_ecr.auto_logout must be true or false")
         return cls(
+            public_auto_logout=public,
             wrapper_folder=_wrapper_folder(_table(document, "credhelper", path), path),
             warning_minutes=warning,
             critical_minutes=critical,

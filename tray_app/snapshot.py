@@ -191,6 +191,9 @@ def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[st
     state = State.MANAGED if login.managed else classify(seconds_left, settings)
     profile = (_helper_profile(login, aws) if login.managed
                else profile_for(login.registry, settings, aws))
+    if login.registry.public and state.due_for_renewal and login.kubernetes is None:
+        notice = public_logout_notice(login.registry.host, state)
+        detail = f"{detail}; {notice}" if detail else notice
     return RegistryStatus(
         registry=login.registry,
         source=login.source,
@@ -202,6 +205,13 @@ def _status(login: FoundLogin, recorded: dict[str, datetime], ecr_cache: dict[st
         expiry_from=expiry_from,
         kubernetes=login.kubernetes,
     )
+
+
+def public_logout_notice(host: str, state: State) -> str:
+    """ECR Public needs no login to pull: an expired one makes every pull fail (403), so
+    the fix for someone who never pushes there is to log out, not to renew."""
+    when = "pulls fail with it" if state == State.EXPIRED else "pulls fail once it expires"
+    return f"{when}; anonymous pulls work: `ecr-token-tray logout {host}`"
 
 
 def _helper_profile(login: FoundLogin, aws: AwsConfig) -> str | None:

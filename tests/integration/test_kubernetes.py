@@ -604,3 +604,56 @@ def test_a_cluster_that_stops_keeps_its_secrets_listed_quietly_in_the_tray(home,
     assert [n.message for n in loop.view().snapshot.notices] == [
         "cluster kind-dev is not reachable"]
     assert len(notifier.sent) == 1  # nothing more: no alert every minute
+
+
+def test_a_loopback_context_without_a_tool_s_name_is_asked_only_when_listed(home, kube, ecr_lab):
+    """Issue 18, defect 4: k3s's kubeconfig copied from a server names its context `default`
+    and, reached through `ssh -L`, a Teleport or `kubectl port-forward` tunnel, points at
+    https://127.0.0.1:PORT: that may be production. status, the tray (its scan and automatic
+    renewal), login and doctor never contact it until `[kubernetes] contexts` lists it;
+    kind-dev on loopback keeps counting as local."""
+    from tests.loop_support import RecordingNotifier
+    from tray_app.settings import Paths
+    from tray_app.ui.loop import TrayLoop
+
+    tunnel = kube.start("default")  # a working cluster: only the rule keeps us out
+    tunnel.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    kind = kube.start("kind-dev")
+    kind.add_pull_secret("default", "ecr-pull", {DEV: pull_auth(ecr_password(20))})
+    kube.write(current="default")
+    home.docker_config({DEV: {"auth": pull_auth(ecr_password(20))["auth"]}})
+
+    status = home.run_cli("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert set(kube_rows(json.loads(status.stdout))) == {("kind-dev", "default", "ecr-pull")}
+    loop = TrayLoop(Paths.from_env(), RecordingNotifier())
+    loop.step()
+    loop.join_worker(120)  # automatic renewal of what is expiring
+    assert {r.kubernetes.context for r in loop.view().snapshot.registries
+            if r.kubernetes} == {"kind-dev"}
+    login = home.run_cli("login", "--all", "--profile", "dev")
+    assert login.returncode == 0, login.stdout + login.stderr
+    assert "kubernetes kind-dev default/ecr-pull" in login.stdout
+    doctor = json.loads(home.run_cli("doctor", "--json", timeout=120).stdout)
+    assert tunnel.count() == 0 and kind.count() > 0
+    assert secret_password(tunnel, "default", "ecr-pull", DEV) != \
+        secret_password(kind, "default", "ecr-pull", DEV)
+
+    [hint] = [c for c in doctor if c["name"] == "kube contexts" and c["level"] == "warn"]
+    assert hint["detail"].startswith(f"default ({tunnel.url}) is not contacted")
+    config = home.config_toml
+    assert hint["fix"].endswith(f"add to {config}:\n[kubernetes]\ncontexts = [\"default\"]")
+    contexts = next(c for c in doctor if c["name"] == "kube contexts" and c["level"] == "pass")
+    assert "local: kind-dev (kind)" in contexts["detail"]
+    assert "not contacted: default" in contexts["detail"]
+
+    home.app_config(hint["fix"].split(":\n", 1)[1] + "\n")  # the lines doctor gave
+    listed = home.run_cli("status", "--json")
+    assert ("default", "default", "ecr-pull") in kube_rows(json.loads(listed.stdout))
+    assert tunnel.count() > 0
+    renewed = home.run_cli("login", "--all", "--profile", "dev")
+    assert "kubernetes default default/ecr-pull" in renewed.stdout, renewed.stdout
+    assert secret_password(tunnel, "default", "ecr-pull", DEV) == \
+        decode_docker_auth(stored_auths(home)[DEV]).password
+    doctor = json.loads(home.run_cli("doctor", "--json", timeout=120).stdout)
+    assert not [c for c in doctor if c["name"] == "kube contexts" and c["level"] == "warn"]

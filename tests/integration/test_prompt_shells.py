@@ -289,3 +289,34 @@ def wait_for_summary(home, newer_than: float = 0.0, timeout: float = 30.0) -> Su
             pass
         time.sleep(0.05)
     raise AssertionError(f"no summary written to {path} within {timeout} s")
+
+
+# PROMPT_COMMAND as users' bashrc leave it before our init: `history -a; history -n;
+# $PROMPT_COMMAND` with nothing after it ends in "; ", some end in a newline, and bash 5.1+
+# takes an array. The user's hook clears our variable: if ours runs last, the prompt shows
+# the segment anyway.
+USER_PROMPT_COMMANDS = {
+    "trailing semicolon": 'PROMPT_COMMAND="history -a; history -n; mine; "',
+    "trailing newline": "PROMPT_COMMAND=$'history -a\\nmine\\n'",
+    "trailing comment": 'PROMPT_COMMAND="mine  # keep history in sync"',
+    "array": "PROMPT_COMMAND=('history -a' mine)",
+}
+
+
+@pytest.mark.parametrize("setting", sorted(USER_PROMPT_COMMANDS))
+def test_bash_init_keeps_the_user_s_prompt_command_working(home, tmp_path, setting):
+    """Real interactive bash reading a bashrc: no syntax error, the user's hook runs, ours last."""
+    write_summary_file(home, summary_line(9 * 60 + 30))
+    rc = tmp_path / "bashrc"
+    rc.write_text(
+        "HISTFILE=" + shlex.quote(str(tmp_path / "history")) + "\n"
+        'mine() { echo "mine ran"; ECR_TOKEN_TRAY_PROMPT="cleared "; }\n'
+        + USER_PROMPT_COMMANDS[setting] + "\nPS1='> '\n" + init_code(home, "bash"))
+    result = subprocess.run(["bash", "--noprofile", "--rcfile", str(rc), "-i"],
+                            input="echo one\necho two\n", env=home.full_env(NO_COLOR="1"),
+                            capture_output=True, text=True, timeout=30, cwd=home.root)
+    assert "syntax error" not in result.stderr and "command not found" not in result.stderr, \
+        result.stderr
+    assert result.stdout.splitlines().count("mine ran") == 3, result.stdout  # 3 prompts
+    prompts = result.stderr.split("ECR 9m! > ")[1:]
+    assert len(prompts) == 3 and "cleared" not in result.stderr, result.stderr

@@ -183,3 +183,34 @@ def test_the_tray_s_check_asks_no_systemctl(home, tmp_path, program):
         env=env, capture_output=True, text=True, timeout=60)
     assert checked.stdout.strip() == "True", checked.stderr
     assert log.read_text().count("is-active") == calls_before
+
+
+def unit_environment(unit: Path) -> dict[str, str]:
+    """The unit's Environment= assignments, unquoted as systemd does (specifiers: %% only)."""
+    values = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            for word in shlex.split(line.removeprefix("Environment=")):
+                name, _, value = word.replace("%%", "%").partition("=")
+                values[name] = value
+    return values
+
+
+def test_the_unit_s_path_holds_local_bin_and_this_path(home, tmp_path, program):
+    """The user manager's PATH lacks ~/.local/bin: the unit carries one, fixed at write time."""
+    tools = tmp_path / "tools 100% \"mine\""
+    tools.mkdir()
+    stand_in = stand_in_path(tmp_path, "active")
+    session, _, _ = SESSIONS["sway"]
+    enabled = cli(program, home, "enable", path=f".:{tools}:/no/such/folder:{stand_in}",
+                  **session)
+    assert enabled.returncode == 0, enabled.stderr
+    unit = Path(home.env["XDG_CONFIG_HOME"]) / "systemd" / "user" / "ecr-token-tray.service"
+    folders = unit_environment(unit)["PATH"].split(":")
+    assert folders[0] == str(Path(home.env["HOME"]) / ".local" / "bin")
+    assert str(program.parent) in folders and str(tools) in folders and "/usr/bin" in folders
+    assert "." not in folders and "/no/such/folder" not in folders
+    verify = subprocess.run([shutil.which("systemd-analyze") or "systemd-analyze", "--user",
+                             "verify", str(unit)], capture_output=True, text=True, timeout=60,
+                            env=home.full_env())
+    assert (verify.returncode, verify.stdout + verify.stderr) == (0, "")

@@ -65,9 +65,13 @@ def entry(password: str) -> dict:
     ("orbstack", "https://127.0.0.1:26443", "orbstack"),
     ("colima", "https://127.0.0.1:6443", "colima"),
     ("colima-work", "https://127.0.0.1:6443", "colima"),
-    ("my-lab", "https://localhost:6443", "loopback server"),
-    ("my-lab", "https://[::1]:6443", "loopback server"),
-    ("my-lab", "https://127.10.0.1:6443", "loopback server"),
+    ("microk8s", "https://127.0.0.1:16443", "microk8s"),
+    # loopback alone is no proof: k3s's `default` copied from a server, reached through a
+    # tunnel (ssh -L, Teleport, kubectl port-forward), is production on 127.0.0.1
+    ("default", "https://127.0.0.1:6443", None),
+    ("my-lab", "https://localhost:6443", None),
+    ("my-lab", "https://[::1]:6443", None),
+    ("my-lab", "https://127.10.0.1:6443", None),
     ("arn:aws:eks:eu-west-1:111111111111:cluster/prod",
      "https://ABC.gr7.eu-west-1.eks.amazonaws.com", None),
     ("gke_prod_europe-west1_main", "https://34.1.2.3", None),
@@ -135,9 +139,11 @@ def test_a_production_only_kubeconfig_is_skipped_without_parsing(tmp_path):
                                           "https://ABC.gr7.eu-west-1.eks.amazonaws.com"})
     assert not may_name_local_context(prod)
     assert may_name_local_context(prod, listed=["arn:aws:eks:eu-west-1:1:cluster/prod"])
-    for contexts in ({"kind-dev": "https://10.0.0.1"}, {"lab": "https://127.0.0.1:6443"},
-                     {"lab": "https://[::1]:6443"}, {"Docker-Desktop": "https://x:6443"}):
+    for contexts in ({"kind-dev": "https://10.0.0.1"}, {"Docker-Desktop": "https://x:6443"}):
         assert may_name_local_context(kubeconfig(tmp_path / "k", contexts))
+    k3s = kubeconfig(tmp_path / "k3s", {"default": "https://127.0.0.1:6443"})
+    assert not may_name_local_context(k3s)  # a loopback server alone cannot make one local
+    assert may_name_local_context(k3s, listed=["default"])
     escaped = tmp_path / "escaped"
     escaped.write_text('contexts:\n- name: "\\x6bind-dev"\n')
     assert may_name_local_context(escaped)

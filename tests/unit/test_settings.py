@@ -65,6 +65,8 @@ def test_a_bom_is_accepted(tmp_path):
      "write the host in quotes"),
     ("[registries.'public.ecr.aws']\nprofile = 3\n", "profile must be a profile name"),
     ("[registries.'public.ecr.aws']\nignore = 'yes'\n", "ignore must be true or false"),
+    ("[public_ecr]\nauto_logout = 1\n", "public_ecr.auto_logout must be true or false"),
+    ("public_ecr = true\n", "[public_ecr] must be a table"),
 ])
 def test_bad_config_names_the_file_and_the_key(tmp_path, text, message):
     path = tmp_path / "config.toml"

@@ -80,7 +80,9 @@ def render(checks: Iterable[Check]) -> str:
     for check in checks:
         lines.append(f"{check.level.upper():<5} {check.name:<{width}}  {check.detail}")
         if check.fix and check.level != PASS:
-            lines.append(f"{'':<5} {'':<{width}}  fix: {check.fix}")
+            fix_lines = check.fix.splitlines()  # a fix may hold lines to paste (TOML)
+            lines.append(f"{'':<5} {'':<{width}}  fix: {fix_lines[0]}")
+            lines += [f"{'':<5} {'':<{width}}       {line}" for line in fix_lines[1:]]
     counts = {level: sum(c.level == level for c in checks) for level in (PASS, WARN, FAIL)}
     lines.append(f"\ndoctor: {counts[PASS]} pass, {counts[WARN]} warn, {counts[FAIL]} fail")
     return "\n".join(lines)
@@ -350,7 +352,7 @@ def check_kubernetes(paths: Paths) -> list[Check]:
     if not settings.kubernetes:
         return [Check(PASS, "kubernetes", "turned off in the config ([kubernetes] enabled ="
                       " false)")]
-    from tray_app.sources.kubeconfig import load_kubeconfig
+    from tray_app.sources.kubeconfig import is_loopback_server, load_kubeconfig
     from tray_app.sources.kubernetes import Kubectl, KubectlError, find_kubectl
 
     config = load_kubeconfig(paths.kubeconfigs, settings.kube_contexts)
@@ -363,6 +365,9 @@ def check_kubernetes(paths: Paths) -> list[Check]:
     if others:
         summary += f"; not contacted: {', '.join(others)}"
     checks.append(Check(PASS, "kube contexts", summary))
+    checks += [_unlisted_loopback_check(context, paths.config_file, settings.kube_contexts)
+               for context in config.contexts
+               if not context.chosen and is_loopback_server(context.server)]
     if not chosen:
         return checks
     executable = find_kubectl()
@@ -383,6 +388,26 @@ def check_kubernetes(paths: Paths) -> list[Check]:
         checks.append(Check(PASS, "kube cluster", f"{context.name}: reachable"
                             f" ({context.server})"))
     return checks
+
+
+def _unlisted_loopback_check(context, config_file: Path, listed: Iterable[str]) -> Check:
+    """A context on 127.0.0.1 without a local tool's name (k3s's ``default``, a tunnel's end)
+    is not asked unless listed: say so, and the exact lines that list it."""
+    contexts = f"contexts = {json.dumps([*listed, context.name])}"  # also valid TOML
+    import tomllib
+
+    try:
+        has_table = "kubernetes" in tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        has_table = False  # no file yet (or a broken one, which `status` reports)
+    where = (f"in the [kubernetes] table of {config_file}, set:\n{contexts}" if has_table
+             else f"add to {config_file}:\n[kubernetes]\n{contexts}")
+    return Check(WARN, "kube contexts",
+                 f"{context.name} ({context.server}) is not contacted: a loopback server"
+                 " without a local tool's name may be a tunnel (ssh -L, Teleport, kubectl"
+                 " port-forward) to a remote cluster",
+                 "if it is a cluster on this machine (k3s names its context `default`), "
+                 + where)
 
 
 # --------------------------------------------------------------------------------------

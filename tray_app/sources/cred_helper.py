@@ -1,4 +1,5 @@
-"""Docker's credential-helper protocol (``docker-credential-NAME list|get``), with timeouts."""
+"""Docker's credential-helper protocol (``docker-credential-NAME list|get|erase|store``),
+with timeouts. ``erase`` and ``store`` serve `logout` (tray_app/service/logout.py) only."""
 
 from __future__ import annotations
 
@@ -54,7 +55,18 @@ class CredentialHelper:
             return None  # docker-credential-pass 0.7 answers "not found" with an empty secret
         return BasicCredential(str(answer.get("Username", "")), answer["Secret"])
 
-    def _call(self, action: str, stdin: str) -> object:
+    def erase(self, server_url: str) -> bool:
+        """Remove the store's login for ``server_url``, as `docker logout` does (stdin: the
+        URL). False when the store held none."""
+        return self._call("erase", server_url, answers=False) is not None
+
+    def store(self, server_url: str, credential: BasicCredential) -> None:
+        """Put ``credential`` back under ``server_url`` (a logout's undo); secret on stdin."""
+        self._call("store", json.dumps({"ServerURL": server_url,
+                                        "Username": credential.username,
+                                        "Secret": credential.password}), answers=False)
+
+    def _call(self, action: str, stdin: str, answers: bool = True) -> object:
         executable = shutil.which(self.program)
         if executable is None:
             raise SourceError(f"{self.program}: not found on PATH",
@@ -79,6 +91,8 @@ class CredentialHelper:
             raise HelperFailed(f"{self.program} {action}: failed (exit {result.returncode}:"
                                f" {message or 'no message'})", "run it by hand to see why",
                                message or f"exit {result.returncode}")
+        if not answers:  # erase and store print nothing on success
+            return True
         try:
             return json.loads(result.stdout)
         except (ValueError, RecursionError):

@@ -1,9 +1,11 @@
 """Read the user's kubeconfig (as kubectl merges it) and pick the contexts this app may ask.
 
 Only local clusters by default: kind (``kind-*``), minikube, k3d (``k3d-*``), Docker
-Desktop, Rancher Desktop, OrbStack or colima with a server on this machine or a private
-network, or any cluster whose server is on a loopback address. Other contexts only when the
-config lists them (``[kubernetes] contexts``).
+Desktop, Rancher Desktop, OrbStack, colima or MicroK8s with a server on this machine or a
+private network. Other contexts only when the config lists them (``[kubernetes] contexts``).
+A loopback server alone does not count: ``ssh -L``, Teleport or ``kubectl port-forward``
+tunnels put remote clusters (production, even) on 127.0.0.1, and a k3s kubeconfig copied
+from a server names its context ``default``.
 
 We read the files ourselves instead of asking ``kubectl config view``: some kubectl builds
 (Google's version dispatcher) contact the current context's server on every run, and the
@@ -20,16 +22,15 @@ from pathlib import Path
 from tray_app.record import record
 
 LOCAL_NAMES = ("minikube", "docker-desktop", "docker-for-desktop", "rancher-desktop",
-               "orbstack", "colima")
+               "orbstack", "colima", "microk8s")
 LOCAL_PREFIXES = ("kind-", "k3d-", "colima-")
 MINIKUBE_EXTENSION = "minikube.sigs.k8s.io"
 # Names those tools write as the server (Docker Desktop, OrbStack, mDNS names on the laptop).
 LOCAL_TOOL_HOSTS = ("localhost", "kubernetes.docker.internal", "host.docker.internal")
 LOCAL_TOOL_DOMAINS = (".localhost", ".local")
-# Text one of which any local context's kubeconfig entry must contain (names, the minikube
-# extension, loopback server forms): a file with none of them needs no YAML parsing.
-LOCAL_MARKERS = (*LOCAL_NAMES, *LOCAL_PREFIXES, MINIKUBE_EXTENSION, "127.", "localhost",
-                 "::1", "0:0:0:0:0:0:0:1", "[::ffff:127")
+# Text one of which any local context's kubeconfig entry must contain (a tool's name or
+# the minikube extension): a file with none of them needs no YAML parsing.
+LOCAL_MARKERS = (*LOCAL_NAMES, *LOCAL_PREFIXES, MINIKUBE_EXTENSION)
 
 
 @record
@@ -38,7 +39,7 @@ class KubeContext:
     cluster: str
     server: str
     namespace: str  # the context's default namespace ("default" when unset)
-    local_because: str | None  # "kind", "minikube", "loopback server", "listed in config"...
+    local_because: str | None  # "kind", "minikube"..., "listed in config"; None: not asked
 
     @property
     def chosen(self) -> bool:
@@ -147,12 +148,12 @@ def local_reason(context: str, cluster: str, server: str, context_body: Mapping,
 
     A local tool's name counts only with a server that could be that tool's: on this
     machine or a private network. A name alone is not enough (``aws eks update-kubeconfig
-    --alias kind-prod`` names production anything it likes)."""
-    loopback = is_loopback_server(server)
+    --alias kind-prod`` names production anything it likes). Nor is a loopback server
+    without a tool's name: a tunnel's end may be production."""
     named = _local_tool_named(context, cluster, context_body, cluster_body)
-    if named and (loopback or _could_be_local_tool(server)):
+    if named and (is_loopback_server(server) or _could_be_local_tool(server)):
         return named
-    return "loopback server" if loopback else None
+    return None
 
 
 def _local_tool_named(context: str, cluster: str, context_body: Mapping,

@@ -34,6 +34,11 @@ CONFIG_TEMPLATE = """\
 [renew]
 # automatic = true
 
+[public_ecr]
+# Log out of public.ecr.aws by itself when that login has expired or is about to:
+# anonymous pulls work without a login, an expired one makes every pull fail.
+# auto_logout = false
+
 # [registries."222222222222.dkr.ecr.eu-central-1.amazonaws.com"]
 # profile = "dev"
 """
@@ -153,6 +158,13 @@ class TrayActions:
             self.loop.notifier.send(f"{row.registry.label}: nothing changed", str(error), False)
             return []
         return [credhelper.plain_login_row(row.registry, row.profile)]
+
+    def _logout_public(self, host: str | None = None, source: str | None = None) -> None:
+        """"Log out: anonymous pulls work" (a row's, or the alert's button for all): the
+        same transaction as `ecr-token-tray logout --expired-public`."""
+        snapshot = self.loop.view().snapshot
+        self.loop.start_task("Logging out of public.ecr.aws...",
+                             lambda: self.loop.logout_public(snapshot, host, source))
 
     def _row(self, host: str, wanted: Callable) -> RegistryStatus | None:
         snapshot = self.loop.view().snapshot

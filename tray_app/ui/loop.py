@@ -156,6 +156,8 @@ class TrayLoop:
         self._worker: threading.Thread | None = None
         self._quiet: frozenset[tuple[str, str]] = frozenset()  # being renewed silently now
         self._auto_attempted: set[str] = set()
+        self._logging_out = False  # an automatic public.ecr.aws logout is running
+        self._logouts_done = 0  # how many have ended (a snapshot read meanwhile is stale)
         self.snapshots = Snapshots(paths, kube_max_age=KUBE_SCAN_SECONDS,
                                    monotonic=self.clock.monotonic)
         self.recomputes = 0
@@ -223,6 +225,7 @@ class TrayLoop:
     # -- one full recompute ----------------------------------------------------------------
     def _recompute(self, now: datetime) -> None:
         self.recomputes += 1
+        logouts = (self._logging_out, self._logouts_done)  # before the files are read
         taken = self.snapshots.take(now)  # rewrites the shell prompts' summary too
         snapshot = taken.snapshot
         self._settings, self._settings_problem = taken.settings, taken.settings_problem
@@ -232,7 +235,9 @@ class TrayLoop:
             self._ecr_login_installed = installed
         self._log_new_problems(previous, snapshot)
         blocked = self._blocked(snapshot)
-        quiet = self._auto_renew(snapshot, now, blocked)
+        leaving = self._auto_logout_public(snapshot, logouts)
+        quiet = self._auto_renew(snapshot, now, {**blocked, **dict.fromkeys(leaving, "")})
+        quiet |= leaving
         plan = plan_alerts(snapshot, self._state.sent_alerts, now, self._settings, quiet,
                            self.action, blocked)
         self._remember_sent(plan.mark_sent, now)
@@ -360,6 +365,58 @@ class TrayLoop:
             self._quiet = frozenset(login_identity(r) for r in silent)
             self.start_refresh(silent, interactive=False)
         return self._quiet
+
+    # -- public.ecr.aws: log out instead of renewing -------------------------------------------
+    def _auto_logout_public(self, snapshot: Snapshot, logouts: tuple[bool, int]
+                            ) -> frozenset[tuple]:
+        """``[public_ecr] auto_logout``: log out of a stale public.ecr.aws login, once per
+        login and expiry; return the logins being logged out (no alert, no renewal for
+        them meanwhile, nor from a snapshot read while a logout ran). One that could not
+        be logged out is alerted as usual after. ``logouts``: (running, ended) as they
+        were before ``snapshot`` was read."""
+        if not self._settings.public_auto_logout:
+            return frozenset()
+        from tray_app.service.logout import stale_public_rows
+
+        rows = stale_public_rows(snapshot)
+        fresh = [r for r in rows if _logout_key(r) not in self._auto_attempted]
+        if fresh and not self.busy:
+            self._auto_attempted.update(_logout_key(r) for r in fresh)
+            self._logging_out = True
+            self.start_task("Logging out of public.ecr.aws...",
+                            lambda: self.logout_public(snapshot, automatic=True))
+        running, ended = logouts
+        if fresh or running or self._logging_out or self._logouts_done != ended:
+            return frozenset(login_identity(r) for r in rows)
+        return frozenset()
+
+    def logout_public(self, snapshot: Snapshot | None, host: str | None = None,
+                      source: str | None = None, automatic: bool = False) -> None:
+        """Log out of stale public.ecr.aws logins (tray_app/service/logout.py; a failure
+        changes nothing) and say so: the menu row, the alert's button, auto_logout."""
+        from tray_app.service.logout import logout_stale_public
+
+        how = "automatic" if automatic else "menu"
+        try:
+            done = logout_stale_public(self.paths, snapshot, host, source)
+        except TrayAppError as error:
+            log.warning("%s public.ecr.aws logout failed: %s", how, error)
+            self.notifier.send("public.ecr.aws: not logged out", str(error), True,
+                               subject="logout-public")
+            return
+        finally:
+            if automatic:
+                self._logouts_done += 1
+                self._logging_out = False
+        if not done:
+            log.info("%s public.ecr.aws logout: no stale login left", how)
+            return
+        lines = [result.message for result in done]
+        log.info("%s public.ecr.aws logout: %s", how, "; ".join(lines))
+        title = ("Logged out of public.ecr.aws by itself" if automatic
+                 else "Logged out of public.ecr.aws")
+        self.notifier.send(title, "\n".join(["Anonymous pulls work again.", *lines]), False,
+                           subject="logout-public")
 
     # -- refresh and sign-in on a worker thread ----------------------------------------------
     @property
@@ -511,6 +568,10 @@ def _store_problem_key(row: RegistryStatus, now: datetime) -> str:
     alerts.forget_old drops it after two)."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return f"store|{row.host}|{row.where}|{row.store_problem.kind}|{iso_utc(day)}|0"
+
+
+def _logout_key(row: RegistryStatus) -> str:
+    return f"logout|{row.host}|{row.where}|{iso_utc(row.expires_at)}"
 
 
 def _attempt_key(row: RegistryStatus) -> str:

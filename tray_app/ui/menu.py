@@ -88,6 +88,10 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
                              state=row.state))
         if row.store_problem is not None:
             entries.append(store_problem_entry(row, can_refresh, view.ecr_login_installed))
+        if _stale_public(row):
+            entries.append(Entry(f"    {LOGOUT_PUBLIC_TEXT}", ("logout-public", row.host,
+                                                             row.source),
+                                 enabled=can_refresh, key=f"logout-public|{row.host}|{row.source}"))
     entries += _ecr_login_entries(view, can_refresh)
     entries += kubernetes_section(snapshot, can_refresh)
     sessions = snapshot.sso_sessions if snapshot else ()
@@ -121,6 +125,16 @@ def menu_entries(view: LoopView, autostart: AutostartView) -> list[Entry]:
     entries.append(_separator("separator-quit"))
     entries.append(Entry("Quit", ("quit",), key="quit"))
     return entries
+
+
+LOGOUT_PUBLIC_TEXT = "Log out: anonymous pulls work"
+
+
+def _stale_public(row: RegistryStatus) -> bool:
+    """A public.ecr.aws login that expired or is about to: pulls need no login, and an
+    expired one makes them fail, so the row offers to log out (not only to renew)."""
+    return (row.registry.public and row.state.due_for_renewal and not row.managed
+            and row.kubernetes is None)
 
 
 PLAIN_FILE_FIX = "Fix: keep logins in config.json"
