@@ -237,7 +237,7 @@ def test_expired_public_logs_out_only_where_it_is_stale(home):
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-@pytest.mark.parametrize("damage", ["invalid", "directory", "auths-list"])
+@pytest.mark.parametrize("damage", ["invalid", "directory", "auths-list", "huge", "fifo"])
 def test_bad_files_are_named_and_nothing_is_written(home, damage):
     home.podman_auth({PUBLIC: {"auth": docker_auth(-30)}})
     path = home.docker_config_path
@@ -245,6 +245,12 @@ def test_bad_files_are_named_and_nothing_is_written(home, damage):
         home.write_bytes(path, b'{"auths": {"public.ecr.aws": {')
     elif damage == "directory":
         path.mkdir(parents=True)
+    elif damage == "huge":  # 11 MiB of valid JSON: no credential file is that large
+        home.write_bytes(path, b'{"auths": {"public.ecr.aws": {}}, "pad": "'
+                         + b"x" * (11 * 2**20) + b'"}')
+    elif damage == "fifo":  # would block a plain open(); refused instead
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)
     else:
         home.write_json(path, {"auths": [PUBLIC]})
     before = user_files(home)
