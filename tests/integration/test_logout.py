@@ -237,7 +237,7 @@ def test_expired_public_logs_out_only_where_it_is_stale(home):
     assert again.returncode == 0 and "nothing to do" in again.stdout
 
 
-@pytest.mark.parametrize("damage", ["invalid", "directory", "auths-list"])
+@pytest.mark.parametrize("damage", ["invalid", "directory", "auths-list", "huge", "fifo"])
 def test_bad_files_are_named_and_nothing_is_written(home, damage):
     home.podman_auth({PUBLIC: {"auth": docker_auth(-30)}})
     path = home.docker_config_path
@@ -245,6 +245,12 @@ def test_bad_files_are_named_and_nothing_is_written(home, damage):
         home.write_bytes(path, b'{"auths": {"public.ecr.aws": {')
     elif damage == "directory":
         path.mkdir(parents=True)
+    elif damage == "huge":  # 11 MiB of valid JSON: no credential file is that large
+        home.write_bytes(path, b'{"auths": {"public.ecr.aws": {}}, "pad": "'
+                         + b"x" * (11 * 2**20) + b'"}')
+    elif damage == "fifo":  # would block a plain open(); refused instead
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)
     else:
         home.write_json(path, {"auths": [PUBLIC]})
     before = user_files(home)
@@ -267,3 +273,28 @@ def test_a_host_logged_in_nowhere_is_one_line(home):
     assert user_files(home) == before  # DEV too: one transaction
     bad = home.run_cli("logout", "docker.io")
     assert bad.returncode == 2 and "not an Amazon ECR registry" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="needs podman")
+def test_podman_credential_helper_login_is_erased_through_it(home, ecr_lab):
+    """auth.json's `credHelpers` (containers-auth.json(5)): the real `podman login` stores
+    through the recording helper, our logout erases through it."""
+    folder = recording_helper(home)
+    path = f"{folder}{os.pathsep}{os.environ['PATH']}"
+    authfile = home.write_json(home.podman_auth_path,
+                               {"auths": {}, "credHelpers": {PUBLIC: "rec"}})
+    password, _ = ecr_lab.issuer.issue("us-east-1", "ecr-public")
+    login = subprocess.run(["podman", "login", "--authfile", str(authfile), "--username",
+                            "AWS", "--password-stdin", PUBLIC], input=password, text=True,
+                           env=home.full_env(PATH=path), capture_output=True, timeout=60)
+    assert login.returncode == 0, login.stderr
+    assert PUBLIC in json.loads((folder / "rec-store.json").read_text())
+
+    result = home.run_cli("logout", PUBLIC, PATH=path)
+
+    assert result.returncode == 0, result.stderr
+    assert (f"{PUBLIC}: logged out of podman ({authfile} and docker-credential-rec)"
+            in result.stdout)
+    assert f"erase {PUBLIC}" in helper_calls(home)
+    assert PUBLIC not in json.loads((folder / "rec-store.json").read_text())
+    assert json.loads(authfile.read_text())["credHelpers"] == {PUBLIC: "rec"}

@@ -335,8 +335,9 @@ def _open_menu(screen, icon_x: int, icon_y: int, shot: Path,
     """Right-click the icon until the popup shows the newest logged rows (its height says
     so; Wine once showed the menu of a moment before); (width, height, x, y) and the rows."""
     for _attempt in range(3):
+        _settled_menu_rows(log_path)
+        time.sleep(1)  # updates queued for the GUI thread land (each logs its menu), then:
         rows = _settled_menu_rows(log_path)
-        time.sleep(1)  # the GUI thread takes the new menu a moment after it is logged
         before = _popups(screen)
         screen.x("xdotool", "mousemove", str(icon_x), str(icon_y), "click", "3")
         geometry = wine_support.wait_for(lambda: (_popups(screen) - before) or None, 30,  # noqa: B023

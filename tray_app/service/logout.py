@@ -93,10 +93,10 @@ def plan_logout(paths: Paths, hosts: list[str],
     ("docker", "podman"); None: everywhere. Raises LogoutError, nothing written."""
     places: list[Place] = []
     skipped: list[str] = []
-    docker = _docker_places(paths.docker_config, hosts, skipped)
-    podman = [place for path in paths.podman_auth_files
-              for place in _file_places("podman", path, hosts)]
-    for place in docker + podman:
+    found = _places("docker", paths.docker_config, hosts, skipped)
+    for path in paths.podman_auth_files:
+        found += _places("podman", path, hosts, skipped, creds_store=False)
+    for place in found:
         if tools is None or place.tool in tools.get(place.host, ()):
             places.append(place)
     missing = [h for h in hosts if not any(p.host == h for p in places)]
@@ -130,14 +130,11 @@ def _keys(document: dict, host: str) -> tuple[str, ...]:
     return tuple(key for key in auths if host_of(key) == host)
 
 
-def _file_places(tool: str, path: Path, hosts: list[str]) -> list[Place]:
-    document = _read(path)
-    if document is None:
-        return []
-    return [Place(tool, path, host, keys) for host in hosts if (keys := _keys(document, host))]
-
-
-def _docker_places(path: Path, hosts: list[str], skipped: list[str]) -> list[Place]:
+def _places(tool: str, path: Path, hosts: list[str], skipped: list[str],
+            creds_store: bool = True) -> list[Place]:
+    """The hosts' logins in one file of Docker's format: its ``auths`` keys, and the store
+    that holds each (``credHelpers[host]``, else ``credsStore`` where the tool has one;
+    Podman's auth.json knows only ``credHelpers``)."""
     document = _read(path)
     if document is None:
         return []
@@ -148,7 +145,7 @@ def _docker_places(path: Path, hosts: list[str], skipped: list[str]) -> list[Pla
     places = []
     for host in hosts:
         keys = _keys(document, host)
-        helper = config.store_for(host)
+        helper = config.cred_helpers.get(host) or (config.creds_store if creds_store else None)
         if is_ecr_login(helper):
             skipped.append(f"{host}: docker-credential-{helper} fetches its tokens (no stored"
                            f" login); `ecr-token-tray credhelper disable {host}` takes it back")
@@ -158,8 +155,7 @@ def _docker_places(path: Path, hosts: list[str], skipped: list[str]) -> list[Pla
         if helper:
             urls, saved = _store_holds(helper, host)
         if keys or urls:
-            places.append(Place("docker", path, host, keys, helper if urls else None, urls,
-                                saved))
+            places.append(Place(tool, path, host, keys, helper if urls else None, urls, saved))
     return places
 
 
@@ -212,6 +208,8 @@ def _remove_keys(path: Path, keys: set[str], about: str) -> dict:
     from tray_app.renew.store import edit_docker_config
 
     removed: dict = {}
+    if not path.exists():  # removed since it was read: nothing left to take out of it
+        return removed
 
     def drop(document: dict) -> None:
         removed.clear()
