@@ -93,9 +93,8 @@ def plan_logout(paths: Paths, hosts: list[str],
     ("docker", "podman"); None: everywhere. Raises LogoutError, nothing written."""
     places: list[Place] = []
     skipped: list[str] = []
-    found = _places("docker", paths.docker_config, hosts, skipped)
-    for path in paths.podman_auth_files:
-        found += _places("podman", path, hosts, skipped, creds_store=False)
+    found = [place for tool, path, creds_store in _files(paths)
+             for place in _places(tool, path, hosts, skipped, creds_store)]
     for place in found:
         if tools is None or place.tool in tools.get(place.host, ()):
             places.append(place)
@@ -110,8 +109,15 @@ def plan_logout(paths: Paths, hosts: list[str],
     return LogoutPlan(tuple(places), tuple(skipped))
 
 
+def _files(paths: Paths) -> list[tuple[str, Path, bool]]:
+    """(tool, file, whether the tool honours ``credsStore``) for every file a login may
+    live in, in the order the tools look."""
+    return [("docker", paths.docker_config, True),
+            *(("podman", path, False) for path in paths.podman_auth_files)]
+
+
 def _searched(paths: Paths) -> list[str]:
-    return [str(paths.docker_config), *map(str, paths.podman_auth_files)]
+    return [str(path) for _, path, _ in _files(paths)]
 
 
 def _read(path: Path) -> dict | None:
