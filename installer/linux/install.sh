@@ -386,7 +386,7 @@ check_link_is_free() {
     fi
     fail "$LINK exists and is not a link this installer made: remove it, then re-run"
   fi
-  local target what fix
+  local target what fix after=""
   target="$(readlink "$LINK")"
   case "$target" in "$VENV"/*) return 0 ;; esac  # ours, from an earlier install
   if [ ! -e "$LINK" ]; then  # a broken link: replacing it loses nothing
@@ -399,7 +399,10 @@ check_link_is_free() {
       fix="run \`pipx uninstall $APP\` first" ;;
     */uv/tools/*)
       what="uv's link to $target ($APP installed with \`uv tool install\`)"
-      fix="run \`uv tool uninstall $APP\` first" ;;
+      fix="run \`uv tool uninstall $APP\` first"
+      # uv removes the name it installed, whatever it points to by then
+      after="; \`uv tool uninstall $APP\` would delete this link too: re-run this installer\
+ after it" ;;
     *)
       what="a link to $target, not one this installer made"
       fix="remove it first" ;;
@@ -411,7 +414,7 @@ check_link_is_free() {
     case "$answer" in [yY] | [yY][eE][sS]) REPLACE_LINK=yes ;; esac
   fi
   if [ "$REPLACE_LINK" = yes ]; then
-    LINK_NOTE="replaced $LINK, $what (that install itself is left as it was)"
+    LINK_NOTE="replaced $LINK, $what (that install itself is left as it was$after)"
     return 0
   fi
   fail "$LINK is $what; nothing was changed: $fix, or re-run with --replace-link to point\

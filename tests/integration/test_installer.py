@@ -714,7 +714,7 @@ def test_upgrade_and_uninstall_keep_every_wrapper_dockers_config_names(lived_in_
 
 
 # -- another install's ~/.local/bin/ecr-token-tray (issue 18, defect 9) -----------------------
-TOOLS = Path(sys.executable).parent  # pipx from the test extra
+TOOLS = Path(sys.executable).parent  # pipx and uv from the test extra
 
 
 @pytest.fixture(scope="session")
@@ -804,24 +804,38 @@ def test_a_pipx_install_s_link_is_not_taken_over(lived_in_home, app_wheel):
     assert uninstalled.returncode == 0 and not os.path.lexists(link)
 
 
-def test_a_uv_tool_link_and_a_pip_user_script_are_named(lived_in_home):
+def test_a_uv_tool_link_and_a_pip_user_script_are_named(lived_in_home, app_wheel):
     home = lived_in_home
     link = home.root / ".local" / "bin" / "ecr-token-tray"
-    uv_program = home.root / ".local/share/uv/tools/ecr-token-tray/bin/ecr-token-tray"
-    uv_program.parent.mkdir(parents=True)
-    uv_program.write_text("#!/bin/sh\necho uv-installed\n")
-    uv_program.chmod(0o755)
-    link.symlink_to(uv_program)
+    env = {k: v for k, v in home.full_env().items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "UV_TOOL_DIR", "UV_TOOL_BIN_DIR")}
+    made = subprocess.run([str(TOOLS / "uv"), "tool", "install", "--python", "/usr/bin/python3",
+                           str(app_wheel)], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=home.root)
+    assert made.returncode == 0, made.stdout + made.stderr
+    target = os.readlink(link)
+    assert "/uv/tools/ecr-token-tray/" in target
     before = tree(home.root)
     refused = run_installer(home, "--no-system-packages", "--no-start")
     assert (refused.returncode, tree(home.root)) == (1, before)
     assert refused.stderr.strip() == (
-        f"ecr-token-tray installer: {link} is uv's link to {uv_program} (ecr-token-tray"
+        f"ecr-token-tray installer: {link} is uv's link to {target} (ecr-token-tray"
         " installed with `uv tool install`); nothing was changed: run `uv tool uninstall"
         " ecr-token-tray` first, or re-run with --replace-link to point the link at this"
         " install instead")
+    replaced = run_installer(home, "--no-system-packages", "--no-start", "--replace-link")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert "`uv tool uninstall ecr-token-tray` would delete this link too: re-run this" \
+        " installer after it" in replaced.stdout
+    ours = os.readlink(link)
+    assert ours.endswith("/.local/share/ecr-token-tray/venv/bin/ecr-token-tray")
+    # what the note warns about, with the real uv
+    subprocess.run([str(TOOLS / "uv"), "tool", "uninstall", "ecr-token-tray"], env=env,
+                   capture_output=True, timeout=120, cwd=home.root, check=True)
+    assert not os.path.lexists(link)
+    assert run_installer(home, "--uninstall").returncode == 0
 
-    link.unlink()  # what `pip install --user` writes: a script, not a link
+    # what `pip install --user` writes: a script, not a link
     link.write_text("#!/usr/bin/python3\nimport sys\nfrom tray_app.cli import main\n"
                     "sys.exit(main())\n")
     before = tree(home.root)
