@@ -635,6 +635,11 @@ def test_a_loopback_context_without_a_tool_s_name_is_asked_only_when_listed(home
     assert login.returncode == 0, login.stdout + login.stderr
     assert "kubernetes kind-dev default/ecr-pull" in login.stdout
     doctor = json.loads(home.run_cli("doctor", "--json", timeout=120).stdout)
+    refused = home.run_cli("kube", "secret", DEV, "--context", "default", "--namespace",
+                           "default", "--name", "ecr-new", "--profile", "dev")
+    assert (refused.returncode, refused.stderr) == (2, (
+        "ecr-token-tray: context 'default' is not a local cluster; not touched - if it is"
+        f' yours, list it: `contexts = ["default"]` under [kubernetes] in {home.config_toml}\n'))
     assert tunnel.count() == 0 and kind.count() > 0
     assert secret_password(tunnel, "default", "ecr-pull", DEV) != \
         secret_password(kind, "default", "ecr-pull", DEV)

@@ -58,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
     if context is None:
         raise TrayAppError(f"context {args.context!r}: no kubeconfig defines it",
                            "check `kubectl config get-contexts`")
-    if not context.chosen:
+    if not context.chosen:  # a loopback server alone may be a tunnel to production
         raise TrayAppError(f"context {args.context!r} is not a local cluster; not touched",
-                           "list it in the config's [kubernetes] contexts to allow it")
+                           f"if it is yours, list it: `contexts = [\"{args.context}\"]` under"
+                           f" [kubernetes] in {paths.config_file}")
     try:
         aws = load_aws_config(paths.aws_config)
     except TrayAppError:
