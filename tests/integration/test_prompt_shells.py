@@ -311,10 +311,13 @@ def test_bash_init_keeps_the_user_s_prompt_command_working(home, tmp_path, setti
     rc.write_text(
         "HISTFILE=" + shlex.quote(str(tmp_path / "history")) + "\n"
         'mine() { echo "mine ran"; ECR_TOKEN_TRAY_PROMPT="cleared "; }\n'
-        + USER_PROMPT_COMMANDS[setting] + "\nPS1='> '\n" + init_code(home, "bash"))
+        + USER_PROMPT_COMMANDS[setting] + "\nPS1='> '\n" + init_code(home, "bash")
+        + "\n" + init_code(home, "bash"))  # a bashrc sourced twice hooks once
+    count = 'echo "ours: $(printf "%s\\n" "${PROMPT_COMMAND[@]}" | grep -c __ecr_token_tray)"'
     result = subprocess.run(["bash", "--noprofile", "--rcfile", str(rc), "-i"],
-                            input="echo one\necho two\n", env=home.full_env(NO_COLOR="1"),
+                            input=f"{count}\necho two\n", env=home.full_env(NO_COLOR="1"),
                             capture_output=True, text=True, timeout=30, cwd=home.root)
+    assert "ours: 1" in result.stdout.splitlines(), result.stdout
     assert "syntax error" not in result.stderr and "command not found" not in result.stderr, \
         result.stderr
     assert result.stdout.splitlines().count("mine ran") == 3, result.stdout  # 3 prompts
