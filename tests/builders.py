@@ -130,6 +130,13 @@ class FakeHome:
         return Path(self.env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"
 
     @property
+    def helm_config_path(self) -> Path:
+        """Helm's registry config on Linux: ``$XDG_CONFIG_HOME/helm/registry/config.json``."""
+        if "HELM_REGISTRY_CONFIG" in self.env:
+            return Path(self.env["HELM_REGISTRY_CONFIG"])
+        return Path(self.env["XDG_CONFIG_HOME"]) / "helm" / "registry" / "config.json"
+
+    @property
     def sso_cache_dir(self) -> Path:
         return self.root / ".aws" / "sso" / "cache"
 
@@ -142,6 +149,14 @@ class FakeHome:
 
     def docker_config(self, auths: dict | None = None, **extra: object) -> Path:
         return self.write_json(self.docker_config_path, {"auths": auths or {}, **extra})
+
+    def helm_config(self, auths: dict | None = None, **extra: object) -> Path:
+        """Helm's registry config as `helm registry login` leaves it (tab-indented JSON)."""
+        path = self.helm_config_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"auths": auths or {}, **extra}, indent="\t"))
+        path.chmod(0o600)
+        return path
 
     def podman_auth(self, auths: dict, path: Path | None = None) -> Path:
         """Podman's auth.json (default: the runtime one under XDG_RUNTIME_DIR)."""

@@ -15,7 +15,7 @@ def home(tmp_path, monkeypatch) -> FakeHome:
     fake = FakeHome.create(tmp_path / "home")
     for name in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "AWS_CONFIG_FILE", "AWS_ECR_CACHE_DIR",
                  "ECR_TOKEN_TRAY_CONFIG", "AWS_ECR_DISABLE_CACHE", "AWS_PROFILE",
-                 "KUBECONFIG"):
+                 "KUBECONFIG", "HELM_REGISTRY_CONFIG", "HELM_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     for name, value in fake.env.items():
         monkeypatch.setenv(name, value)

@@ -28,6 +28,7 @@ class Paths:
     state_dir: Path
     log_dir: Path
     kubeconfigs: tuple[Path, ...] = ()  # KUBECONFIG's files, else ~/.kube/config
+    helm_registry_config: Path | None = None  # None: Windows without %APPDATA%
 
     @classmethod
     def from_env(cls) -> Paths:
@@ -50,6 +51,7 @@ class Paths:
             state_dir=state_dir,
             log_dir=log_dir,
             kubeconfigs=kubeconfig_files(env, home),
+            helm_registry_config=_as_path(helm_registry_config(env, home)),
         )
 
 
@@ -87,6 +89,40 @@ def kubeconfig_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:
         paths = [Path(p).expanduser() for p in value.split(os.pathsep) if p]
         return tuple(dict.fromkeys(paths))
     return (home / ".kube" / "config",)
+
+
+def helm_registry_config(env: Mapping[str, str], home: Path | str,
+                         platform: str | None = None) -> str | None:
+    """Helm's registry login file, found as Helm 3 finds it (helm.sh/helm/v3 pkg/helmpath
+    and `--registry-config`): ``HELM_REGISTRY_CONFIG``; else ``registry/config.json`` under
+    ``HELM_CONFIG_HOME``; else under ``helm`` in ``XDG_CONFIG_HOME`` (on every OS, as Helm
+    does) or the OS's own folder: ``~/.config`` (Linux), ``~/Library/Preferences`` (macOS),
+    ``%APPDATA%`` (Windows). None on Windows with neither set. A string in the OS's own
+    spelling, so tests on Linux can ask for the other two."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        import ntpath as flavour  # only there: posixpath is the one already loaded elsewhere
+    else:
+        import posixpath as flavour
+    if env.get("HELM_REGISTRY_CONFIG"):
+        return env["HELM_REGISTRY_CONFIG"]
+    if env.get("HELM_CONFIG_HOME"):
+        return flavour.join(env["HELM_CONFIG_HOME"], "registry", "config.json")
+    base = env.get("XDG_CONFIG_HOME")
+    if not base:
+        if platform == "win32":
+            base = env.get("APPDATA")
+            if not base:
+                return None
+        elif platform == "darwin":
+            base = flavour.join(str(home), "Library", "Preferences")
+        else:
+            base = flavour.join(str(home), ".config")
+    return flavour.join(base, "helm", "registry", "config.json")
+
+
+def _as_path(path: str | None) -> Path | None:
+    return None if path is None else Path(path)
 
 
 def podman_auth_files(env: Mapping[str, str], home: Path) -> tuple[Path, ...]:

@@ -22,6 +22,7 @@ from tests.builders import FakeHome, docker_auth, host, in_
 GOOD_DOCKER = host("222222222222", "eu-central-1")  # plain auth in config.json
 MANAGED = host("666666666666", "ap-south-1")  # credHelpers -> ecr-login, cached expiry
 GOOD_PODMAN = host("555555555555", "us-west-2")  # Podman's runtime auth.json
+GOOD_HELM = host("444444444444", "eu-north-1")  # Helm's registry/config.json
 VICTIM = host("777777777777", "eu-west-1")  # the registry a case damages, when one
 BIG = 50 * 1024 * 1024
 
@@ -40,6 +41,7 @@ BASELINE_ROWS = {
     "docker": (GOOD_DOCKER, "docker-config"),
     "ecr-login": (MANAGED, "ecr-login"),
     "podman": (GOOD_PODMAN, "podman"),
+    "helm": (GOOD_HELM, "helm"),
 }
 
 
@@ -47,6 +49,7 @@ def baseline(home: FakeHome) -> None:
     docker_config(home)
     home.ecr_login_cache({MANAGED: in_(300)})
     home.podman_auth({GOOD_PODMAN: {"auth": docker_auth(400)}})
+    home.helm_config({GOOD_HELM: {"auth": docker_auth(450)}})
     home.aws_config(AWS_CONFIG)
     home.sso_token("corp", "https://corp.awsapps.com/start", in_(200))
 
@@ -116,6 +119,14 @@ def docker_path(home: FakeHome) -> Path:
 
 def podman_path(home: FakeHome) -> Path:
     return home.podman_auth_path
+
+
+def helm_path(home: FakeHome) -> Path:
+    return home.helm_config_path
+
+
+def helm_with(home: FakeHome, auths: dict) -> Path:
+    return home.helm_config({GOOD_HELM: {"auth": docker_auth(450)}, **auths})
 
 
 def ecr_cache_path(home: FakeHome) -> Path:
@@ -206,6 +217,7 @@ def state_file(content: bytes) -> Callable[[FakeHome], str]:
 
 DOCKER = frozenset({"docker", "ecr-login"})  # both rows live in config.json
 PODMAN = frozenset({"podman"})
+HELM = frozenset({"helm"})
 SSO = frozenset({"sso"})
 GOOD_AUTHS = {"auths": {GOOD_DOCKER: {"auth": docker_auth(500)}}}
 NOT_JSON = "not valid JSON"
@@ -288,6 +300,24 @@ CASES: list[BadInput] = [
     BadInput("podman-registry-auth-file-directory", auth_file_directory, "not a regular file",
              "replace it with a file", PODMAN,
              env=lambda home: {"REGISTRY_AUTH_FILE": str(home.root / "auth-dir")}),
+    # -- Helm's registry/config.json -----------------------------------------------------
+    BadInput("helm-truncated", replace(helm_path, truncated({"auths": {GOOD_HELM: {}}})),
+             NOT_JSON, "fix or remove the file", HELM),
+    BadInput("helm-auths-list", replace(helm_path, b'{"auths": ["x"]}'),
+             "`auths` is an array, not an object", "fix the file", HELM),
+    BadInput("helm-creds-store-number", replace(helm_path, b'{"auths": {}, "credsStore": 1}'),
+             "`credsStore` is not a string", "fix the file", HELM),
+    BadInput("helm-auth-not-base64", with_auths(helm_with, {VICTIM: {"auth": "@@@"}}),
+             "`auth` is not base64", f"ecr-token-tray login {VICTIM}"),
+    BadInput("helm-50mb", replace(helm_path, huge()), "larger than 10 MiB", "move it aside",
+             HELM),
+    BadInput("helm-directory", replace(helm_path, lambda p: p.mkdir()),
+             "not a regular file", "replace it with a file", HELM),
+    BadInput("helm-no-permission", lambda home: str(helm_path(home)),
+             "no permission to read it", "chmod u+r", HELM, unreadable=True),
+    BadInput("helm-registry-config-directory", auth_file_directory, "not a regular file",
+             "replace it with a file", HELM,
+             env=lambda home: {"HELM_REGISTRY_CONFIG": str(home.root / "auth-dir")}),
     # -- amazon-ecr-credential-helper's cache.json ---------------------------------------
     BadInput("ecr-cache-truncated", replace(ecr_cache_path, truncated(
         {"Registries": {"k": {"ProxyEndpoint": f"https://{MANAGED}"}}})), NOT_JSON,

@@ -4,6 +4,11 @@
   ``credsStore``/``credHelpers`` itself and honours ``DOCKER_CONFIG``.
 - Podman rows: ``podman login --authfile FILE --username AWS --password-stdin HOST`` into
   the auth file that holds the login (``REGISTRY_AUTH_FILE`` first, as Podman does).
+- Helm rows: Helm's registry config, as ``helm registry login`` writes it:
+  ``auths[HOST].auth = base64("AWS:" + token)`` (atomically, every other entry and the
+  mode kept), or through the credential helper that file names for the host (``store``,
+  the secret on stdin). No helm binary needed; the token is the group's one token, the
+  same Docker's row gets.
 - ``ecr-login`` rows: nothing to store; the helper fetches tokens with the credentials the
   SSO step just made valid.
 - No docker CLI and no credential store for the host: write ``config.json`` directly -
@@ -37,7 +42,7 @@ from tray_app.model import RegistryStatus
 from tray_app.renew.ecr import EcrToken
 from tray_app.renew.errors import RenewError
 from tray_app.settings import Paths
-from tray_app.sources.docker_config import ECR_LOGIN, load_docker_config
+from tray_app.sources.docker_config import ECR_LOGIN, is_ecr_login, load_docker_config
 from tray_app.tokens import make_authorization_token
 
 log = logging.getLogger(__name__)
@@ -48,14 +53,16 @@ CAS_ATTEMPTS = 20
 # would lose one entry, so logins to the same tool run one at a time.
 _docker_lock = threading.Lock()
 _podman_lock = threading.Lock()
+_helm_lock = threading.Lock()
 
 
 def store_kind(row: RegistryStatus) -> str:
-    """"podman", "ecr-login" (managed: nothing to store), "kubernetes" or "docker"."""
+    """"podman", "helm", "ecr-login" (managed: nothing to store), "kubernetes" or
+    "docker"."""
     if row.kubernetes is not None:
         return "kubernetes"
-    if row.source == "podman":
-        return "podman"
+    if row.source in ("podman", "helm"):
+        return row.source
     if row.source == ECR_LOGIN:
         return ECR_LOGIN
     return "docker"
@@ -74,6 +81,9 @@ def store_login(row: RegistryStatus, token: EcrToken, paths: Paths) -> str:
     if kind == "podman":
         with _podman_lock:
             return _podman_login(row.host, token, paths)
+    if kind == "helm":
+        with _helm_lock:
+            return _helm_login(row.host, token, paths.helm_registry_config)
     with _docker_lock:
         if shutil.which("docker"):
             return _docker_login(row.host, token, paths.docker_config)
@@ -102,6 +112,36 @@ def _podman_login(host: str, token: EcrToken, paths: Paths) -> str:
     _run_login(["podman", "login", "--authfile", str(authfile), "--username", token.username,
                 "--password-stdin", host], host, token, "podman")
     return f"podman login ({authfile})"
+
+
+def _helm_login(host: str, token: EcrToken, config_path: Path | None) -> str:
+    """Store the token as `helm registry login` does: through the credential helper Helm's
+    file names for the host, else in the file itself."""
+    if config_path is None:
+        raise RenewError(f"{host}: cannot tell where Helm's registry config is (%APPDATA% is"
+                         " not set)", "set HELM_REGISTRY_CONFIG, or run `helm registry login`")
+    try:
+        config = load_docker_config(config_path)
+    except SourceError as error:
+        raise RenewError(f"{host}: Helm's registry config: {error.title}; not touched",
+                         error.hint) from None
+    helper = config.store_for(host) if config else None
+    if helper and is_ecr_login(helper):
+        return f"docker-credential-{helper} fetches its own tokens (Helm)"
+    if helper:
+        from tray_app.sources.cred_helper import CredentialHelper
+        from tray_app.tokens import BasicCredential
+
+        store = CredentialHelper(helper, timeout=LOGIN_TIMEOUT)
+        try:
+            store.store(host, BasicCredential(token.username, token.password))
+        except SourceError as error:
+            raise RenewError(f"{host}: Helm's credential store: {error.title}",
+                             error.hint or "run `ecr-token-tray doctor`") from None
+        return f"{store.program} (Helm's {config_path})"
+    write_docker_auth(config_path, host, make_authorization_token(token.password,
+                                                                   token.username))
+    return f"written to Helm's {config_path}"
 
 
 def _podman_file_for(host: str, files: tuple[Path, ...]) -> Path:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def login_files(paths: Paths) -> list[Path]:
-    """Docker's and Podman's auth files, the ecr-login cache, the AWS config, the SSO token
+    """Docker's, Podman's and Helm's login files, the ecr-login cache, the AWS config, the SSO token
     cache (a folder: a new token file changes its mtime), the app's config and its record
     of the logins it made, and the kubeconfigs (their clusters' pull secrets are logins too).
 
@@ -26,4 +26,8 @@ def login_files(paths: Paths) -> list[Path]:
 
     return [paths.docker_config, *paths.podman_auth_files, paths.ecr_cache, paths.aws_config,
             paths.sso_cache_dir, paths.config_file, logins_path(paths.state_dir),
-            *paths.kubeconfigs]
+            *paths.kubeconfigs, *_helm(paths)]
+
+
+def _helm(paths: Paths) -> list[Path]:
+    return [paths.helm_registry_config] if paths.helm_registry_config else []

@@ -1,10 +1,11 @@
-"""Logging out of registries as `docker logout` / `podman logout` do, as one transaction.
+"""Logging out of registries as `docker logout` / `podman logout` / `helm registry logout`
+do, as one transaction.
 
 1. prepare (:func:`plan_logout`): read every file a login may live in (Docker's
-   config.json, Podman's auth files) and ask each credential store that holds a host for
-   what it holds (``list``, then ``get``: the undo needs it). A file that cannot be read or
-   is not a login file, a store that does not answer, or a host logged in nowhere stops it
-   here: one line naming it, nothing written.
+   config.json, Podman's auth files, Helm's registry config) and ask each credential
+   store that holds a host for what it holds (``list``, then ``get``: the undo needs
+   it). A file that cannot be read or is not a login file, a store that does not answer,
+   or a host logged in nowhere stops it here: one line naming it, nothing written.
 2. write (:func:`apply_logout`): erase through each credential store (``erase``, the server
    URL on stdin, as Docker does), then remove the host's ``auths`` keys, one atomic edit
    per file (every other key kept as it was, file mode kept). If a step fails, the steps
@@ -35,7 +36,7 @@ from tray_app.sources.docker_config import is_ecr_login, load_docker_config
 
 log = logging.getLogger(__name__)
 
-TOOLS = ("docker", "podman")
+TOOLS = ("docker", "podman", "helm")
 
 
 class LogoutError(TrayAppError):
@@ -112,8 +113,9 @@ def plan_logout(paths: Paths, hosts: list[str],
 def _files(paths: Paths) -> list[tuple[str, Path, bool]]:
     """(tool, file, whether the tool honours ``credsStore``) for every file a login may
     live in, in the order the tools look."""
+    helm = [("helm", paths.helm_registry_config, True)] if paths.helm_registry_config else []
     return [("docker", paths.docker_config, True),
-            *(("podman", path, False) for path in paths.podman_auth_files)]
+            *(("podman", path, False) for path in paths.podman_auth_files), *helm]
 
 
 def _searched(paths: Paths) -> list[str]:
@@ -254,12 +256,12 @@ def logout(paths: Paths, names: Iterable[str]) -> tuple[list[LoggedOut], tuple[s
 
 # -- public.ecr.aws: an expired login breaks anonymous pulls ----------------------------------
 def tool_of(row: RegistryStatus) -> str | None:
-    """Which tool's files hold a row's login ("docker", "podman"); None: not one logout
+    """Which tool's files hold a row's login ("docker", "podman", "helm"); None: not one logout
     can remove (ecr-login, a Kubernetes secret)."""
     if row.kubernetes is not None or row.managed:
         return None
-    if row.source == "podman":
-        return "podman"
+    if row.source in ("podman", "helm"):
+        return row.source
     if row.source == "docker-config" or row.source.startswith("docker-credential-"):
         return "docker"
     return None

@@ -215,8 +215,9 @@ def get_many(helper: CredentialHelper, server_urls: list[str]
         return dict(zip(server_urls, pool.map(ask, server_urls), strict=True))
 
 
-def helper_logins(config: DockerConfig) -> Findings:
-    """ECR logins held by ``credsStore`` or per-host ``credHelpers`` (ecr-login excluded)."""
+def helper_logins(config: DockerConfig, source: str | None = None) -> Findings:
+    """ECR logins held by ``credsStore`` or per-host ``credHelpers`` (ecr-login excluded).
+    ``source``: the rows' source; None: the helper's program (``docker-credential-pass``)."""
     found = Findings()
     wanted: dict[str, list[str]] = {}  # helper name -> server URLs to `get`
     for host, name in config.cred_helpers.items():
@@ -224,30 +225,33 @@ def helper_logins(config: DockerConfig) -> Findings:
             wanted.setdefault(name, []).append(host)
     store = config.creds_store
     if store and not is_ecr_login(store):
-        wanted.setdefault(store, []).extend(_store_urls(CredentialHelper(store), config, found))
+        wanted.setdefault(store, []).extend(_store_urls(CredentialHelper(store), config, found,
+                                                        source))
     for name, urls in wanted.items():
         helper = CredentialHelper(name)
+        row_source = source or helper.program
         for url, answer in get_many(helper, urls).items():
             registry = parse_registry(url)
             if answer is None:
                 if host_of(url) in config.cred_helpers:
                     found.logins.append(FoundLogin(
-                        registry, helper.program, helper.program, url,
+                        registry, row_source, helper.program, url,
                         detail=f"{helper.program} holds no login - run"
                                f" `ecr-token-tray login {registry.host}`"))
                 continue
             if isinstance(answer, SourceError):
                 found.problem(helper.program, str(answer))
                 _note_failure(found, name, answer)
-                found.logins.append(FoundLogin(registry, helper.program, helper.program, url,
+                found.logins.append(FoundLogin(registry, row_source, helper.program, url,
                                                detail=str(answer)))
                 continue
             found.logins.append(login_from_password(
-                registry, helper.program, helper.program, url, answer.password))
+                registry, row_source, helper.program, url, answer.password))
     return found
 
 
-def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings) -> list[str]:
+def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings,
+                source: str | None = None) -> list[str]:
     """The ECR URLs the store lists, except hosts a credHelpers entry serves instead."""
     try:
         listing = store.list()
@@ -257,7 +261,7 @@ def _store_urls(store: CredentialHelper, config: DockerConfig, found: Findings) 
         # Docker keeps `auths: {host: {}}` placeholders: still show those rows.
         for host in config.ecr_hosts_in_auths():
             if host not in config.cred_helpers:
-                found.logins.append(FoundLogin(parse_registry(host), store.program,
+                found.logins.append(FoundLogin(parse_registry(host), source or store.program,
                                                store.program, host, detail=str(error)))
         return []
     return [url for url in listing

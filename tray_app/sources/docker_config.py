@@ -75,11 +75,12 @@ def load_docker_config(path: Path) -> DockerConfig | None:
     )
 
 
-def file_logins(config: DockerConfig) -> Findings:
-    """Logins kept in config.json itself (hosts with no helper in charge)."""
+def file_logins(config: DockerConfig, source: str = "docker-config") -> Findings:
+    """Logins kept in config.json itself (hosts with no helper in charge). ``source``:
+    the rows' source (Helm's registry config has this layout too: "helm")."""
     if config.creds_store:
         return Findings()  # Docker ignores leftover plain `auth` values when a store is set
-    return plain_logins(config.auths, config.path, "docker-config", set(config.cred_helpers))
+    return plain_logins(config.auths, config.path, source, set(config.cred_helpers))
 
 
 def helper_names(config: DockerConfig) -> set[str]:
