@@ -27,6 +27,19 @@ def test_render_prints_levels_fixes_and_a_summary():
     ]
 
 
+def test_a_fix_with_lines_to_paste_keeps_them_on_their_own_lines():
+    text = doctor.render([doctor.Check(
+        "warn", "kube contexts", "default (https://127.0.0.1:6443) is not contacted",
+        'add to /home/me/.config/ecr-token-tray/config.toml:\n[kubernetes]\n'
+        'contexts = ["default"]')])
+    assert text.splitlines()[:4] == [
+        "WARN  kube contexts  default (https://127.0.0.1:6443) is not contacted",
+        "                     fix: add to /home/me/.config/ecr-token-tray/config.toml:",
+        "                          [kubernetes]",
+        '                          contexts = ["default"]',
+    ]
+
+
 def test_config_json_mode_and_missing_helpers(home, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no helper at all on PATH
     path = home.docker_config({host(): {"auth": docker_auth(60)}},
