@@ -121,7 +121,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     for row in _watched(snapshot.registries, quiet):
         seconds_left = _seconds_left(_ends_at(row), now)
         keys = {t: registry_key(row, t) for t in thresholds}
-        subject = row.registry.label
+        subject = row.registry.label + row.tool_note
         if row.kubernetes is not None:
             subject += f" (Kubernetes {row.kubernetes.label})"
         alert = DueAlert("", subject, 0, seconds_left, False,

@@ -344,3 +344,38 @@ def test_a_renewal_that_still_ends_too_soon_does_not_run_the_command(
     assert line.startswith("ecr-token-tray: 333333333333 us-west-2 (ecr-login): renewed, but"
                            f" SSO session {LEGACY_START_URL} ends in ")
     assert line.endswith("less than --min 1h - sign in again later, or ask for less")
+
+
+def test_helm_logins_short_of_min_are_renewed_before_the_helm_command(
+        dev_profile, ecr_lab, entry_point):
+    """The issue's "`ensure --min 2h -- helm upgrade ...`": Helm's login ends in 15 min,
+    Docker's for the same registry in 30 min, Helm's login to another region has 10 h.
+    One token call renews both short ones (the same token in both files, each accepted by
+    the registry stand-in); the long one and Helm's other entries stay as they were; then
+    COMMAND runs and sees Helm's renewed file. No helm binary: COMMAND reads the file."""
+    from tray_app.tokens import decode_docker_auth
+
+    home = dev_profile
+    home.docker_config({DEV: {"auth": docker_auth(30)}})
+    home.helm_config({DEV: {"auth": docker_auth(15)}, DEV_WEST: {"auth": docker_auth(600)},
+                      "ghcr.io": {"auth": "dXNlcjpwYXNz"}})
+    before = json.loads(home.helm_config_path.read_text())["auths"]
+    script = ("ecr-token-tray ensure --min 2h -- bash -c"
+              " 'cp \"$XDG_CONFIG_HOME/helm/registry/config.json\" seen.json; exit 3'")
+
+    result = bash(home, entry_point, script)
+
+    assert result.returncode == 3, result.stderr
+    assert ecr_lab.endpoint.calls_by_region() == {"eu-central-1": 1}
+    seen = json.loads((home.root / "seen.json").read_text())["auths"]
+    assert registry_answer(ecr_lab, DEV, seen[DEV]["auth"]) == 200  # renewed before COMMAND
+    assert {k: v for k, v in seen.items() if k != DEV} == {
+        k: v for k, v in before.items() if k != DEV}
+    docker_now = stored_auths(home)[DEV]
+    assert decode_docker_auth(docker_now).password == decode_docker_auth(
+        seen[DEV]["auth"]).password
+    assert f"{DEV.split('.')[0]} eu-central-1 (helm, profile dev): refreshed" in result.stderr
+
+    again = bash(home, entry_point, "ecr-token-tray ensure --min 2h -- echo ran")
+    assert (again.returncode, again.stdout) == (0, "ran\n"), again.stderr
+    assert ecr_lab.endpoint.token_calls() == 1  # every login has time now: no AWS call
