@@ -186,3 +186,22 @@ def test_the_tray_shows_alerts_and_renews_a_helm_row(home, ecr_lab):
     rows = {r.identity: r for r in tray.loop.view().snapshot.registries}
     assert rows[(DEV, "helm")].state.value == "ok"
     assert rows[(DEV, "helm")].seconds_left > 11 * 3600  # the stand-in's 12 h token
+
+
+def test_ensure_renews_a_short_helm_login_before_the_job(home, ecr_lab):
+    """`ensure --min 2h -- helm upgrade ...`: the Helm login with 30 minutes left is renewed
+    (one token call), then COMMAND runs and its exit status is returned; a second run with
+    time enough makes no AWS call."""
+    home.helm_config({DEV: {"auth": docker_auth(30)}, "ghcr.io": OTHER})
+    job = ["bash", "-c", 'echo "job ran with $#"; exit 3', "job", "upgrade", "web"]
+
+    result = home.run_cli("ensure", "--min", "2h", "--profile", "dev", "--", *job)
+
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "job ran with 2\n"
+    assert ecr_lab.endpoint.token_calls() == 1
+    assert "(helm, profile dev): refreshed" in result.stderr
+    auth = helm_document(home)["auths"][DEV]["auth"]
+    assert registry_answer(ecr_lab, DEV, auth) == 200
+    again = home.run_cli("ensure", "--min", "2h", "--profile", "dev", "--", *job)
+    assert again.returncode == 3 and ecr_lab.endpoint.token_calls() == 1
