@@ -124,6 +124,8 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
         subject = row.registry.label + row.tool_note
         if row.kubernetes is not None:
             subject += f" (Kubernetes {row.kubernetes.label})"
+        elif row.source == "helm":  # Docker's login to the same host may be fine
+            subject += " (Helm)"
         alert = DueAlert("", subject, 0, seconds_left, False,
                          row.credentials_from if row.managed else None,
                          _alert_action(row, snapshot), blocked.get(login_identity(row)))

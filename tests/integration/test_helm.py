@@ -157,3 +157,51 @@ def _basic(user: str, secret: str) -> str:
     from tray_app.tokens import make_authorization_token
 
     return make_authorization_token(secret, user)
+
+
+def test_the_tray_shows_alerts_and_renews_a_helm_row(home, ecr_lab):
+    """The real tray loop, menu model and actions (pystray's dummy backend, as in
+    tests/unit/test_menu.py): a Helm login ending in 20 minutes is a row and an alert; a
+    click renews it into Helm's file, verified against the registry stand-in."""
+    from tests.unit.test_menu import Tray
+
+    home.app_config("[renew]\nautomatic = false\n")
+    home.docker_config({DEV: {"auth": docker_auth(300.5)}})
+    home.helm_config({DEV: {"auth": docker_auth(20.5)}, "ghcr.io": OTHER})
+    tray = Tray()
+    texts = tray.texts()
+    assert "222222222222 eu-central-1 (helm) - 20m left" in texts
+    assert "222222222222 eu-central-1 - 5h 00m left" in texts
+    (alert,) = tray.notifier.sent
+    assert alert[0] == "ECR login 222222222222 eu-central-1 (Helm) ends in 20 min"
+
+    tray.click("222222222222 eu-central-1 (helm) - 20m left")
+    tray.loop.join_worker(timeout=120)
+
+    auths = helm_document(home)["auths"]
+    assert registry_answer(ecr_lab, DEV, auths[DEV]["auth"]) == 200
+    assert auths["ghcr.io"] == OTHER
+    assert ecr_lab.endpoint.token_calls() == 1
+    tray.loop.step()
+    rows = {r.identity: r for r in tray.loop.view().snapshot.registries}
+    assert rows[(DEV, "helm")].state.value == "ok"
+    assert rows[(DEV, "helm")].seconds_left > 11 * 3600  # the stand-in's 12 h token
+
+
+def test_ensure_renews_a_short_helm_login_before_the_job(home, ecr_lab):
+    """`ensure --min 2h -- helm upgrade ...`: the Helm login with 30 minutes left is renewed
+    (one token call), then COMMAND runs and its exit status is returned; a second run with
+    time enough makes no AWS call."""
+    home.helm_config({DEV: {"auth": docker_auth(30)}, "ghcr.io": OTHER})
+    job = ["bash", "-c", 'echo "job ran with $#"; exit 3', "job", "upgrade", "web"]
+
+    result = home.run_cli("ensure", "--min", "2h", "--profile", "dev", "--", *job)
+
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "job ran with 2\n"
+    assert ecr_lab.endpoint.token_calls() == 1
+    assert "(helm, profile dev): refreshed" in result.stderr
+    auth = helm_document(home)["auths"][DEV]["auth"]
+    assert registry_answer(ecr_lab, DEV, auth) == 200
+    again = home.run_cli("ensure", "--min", "2h", "--profile", "dev", "--", *job)
+    assert again.returncode == 3 and ecr_lab.endpoint.token_calls() == 1

@@ -1,7 +1,7 @@
 """``ecr-token-tray ensure [--min DURATION] [HOST... | --all] [-- COMMAND ...]``.
 
-Renews every selected login (Docker, Podman, Kubernetes pull secrets; Helm once it is a
-source) that has less than DURATION left, then runs COMMAND in its place (exec: same
+Renews every selected login (Docker, Podman, Helm, Kubernetes pull secrets) that has less
+than DURATION left, then runs COMMAND in its place (exec: same
 process, stdin, stdout and signals; no shell) so its exit status is ours. A login that
 cannot be renewed stops it there: COMMAND does not run, exit 75 (EX_TEMPFAIL) with one
 line per registry naming the fix. Local files tell the expiries: when every login has
