@@ -121,7 +121,7 @@ def plan_alerts(snapshot: Snapshot, sent: Set[str], now: datetime, settings: Set
     for row in _watched(snapshot.registries, quiet):
         seconds_left = _seconds_left(_ends_at(row), now)
         keys = {t: registry_key(row, t) for t in thresholds}
-        subject = row.registry.label + row.tool_note
+        subject = row.registry.label
         if row.kubernetes is not None:
             subject += f" (Kubernetes {row.kubernetes.label})"
         elif row.source == "helm":  # Docker's login to the same host may be fine

@@ -115,12 +115,6 @@ class RegistryStatus:
         return f"{self.source} {self.kubernetes.label}" if self.kubernetes else self.source
 
     @property
-    def tool_note(self) -> str:
-        """`` (Helm)`` for Helm's own login, else "": alerts and the tooltip name a registry,
-        and Helm's login to it ends apart from Docker's (Helm 3.18+ keeps its own)."""
-        return " (Helm)" if self.source == "helm" else ""
-
-    @property
     def managed(self) -> bool:
         """Served by amazon-ecr-credential-helper: it fetches a token on every use."""
         return self.source == "ecr-login"

@@ -1,13 +1,11 @@
-"""Helm's logins in the tray as Docker's are: a menu row, an alert and a tooltip line that
-say the login is Helm's (its own token, ending apart from Docker's for the same registry),
-read from a real Helm registry config in a temp HOME."""
+"""Helm's logins in the tray's menu rows and tooltip say they are Helm's (its own token,
+ending apart from Docker's for the same registry), read from a real Helm registry config in
+a temp HOME. The alert and a click: tests/integration/test_helm.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.builders import DEV_REGISTRY, in_
-from tests.unit.test_alerts import Rules, auth_expiring_at
+from tests.unit.test_alerts import auth_expiring_at
 from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 from tray_app.ui.icon import tooltip_lines
@@ -19,16 +17,6 @@ def helm_ends_before_docker(home):
     home.docker_config({DEV_REGISTRY: auth_expiring_at(in_(600))})
     home.helm_config({DEV_REGISTRY: auth_expiring_at(expiry)})
     return expiry
-
-
-def test_a_helm_login_alerts_on_its_own_and_names_helm(home):
-    expiry = helm_ends_before_docker(home)
-    rules = Rules()
-    sixty = rules.at(expiry - timedelta(minutes=60))
-    assert sixty.title == "ECR login 222222222222 eu-central-1 (Helm) ends in 60 min"
-    assert sixty.button.action == ("refresh", DEV_REGISTRY, "helm")  # what its menu row runs
-    assert rules.at(expiry - timedelta(minutes=59)) is None
-    assert rules.at(expiry).title == "ECR login 222222222222 eu-central-1 (Helm) expired"
 
 
 def test_menu_row_and_tooltip_say_which_login_is_helms(home):

@@ -195,7 +195,8 @@ def tooltip_lines(snapshot: Snapshot | None, limit: int = TOOLTIP_LINES) -> list
     for row in timed[:limit]:
         left = row.watched_seconds_left or 0
         when = format_time_left(left) if left <= 0 else f"{format_time_left(left)} left"
-        lines.append(f"{row.registry.label}{row.tool_note}: {when}")
+        helm = " (Helm)" if row.source == "helm" else ""  # Docker's login may end later
+        lines.append(f"{row.registry.label}{helm}: {when}")
     if len(timed) > limit:
         lines.append(f"and {len(timed) - limit} more")
     return lines
