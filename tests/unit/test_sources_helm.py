@@ -87,3 +87,81 @@ def test_no_helm_file_costs_no_import(home):
     result = subprocess.run([sys.executable, "-c", probe], env=home.full_env(),
                             capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "False"
+
+
+# -- public.ecr.aws in Helm's file: the tray's logout row and the automatic logout -----------
+PUBLIC = "public.ecr.aws"
+
+
+@pytest.fixture
+def stale_public_in_helm(home):
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    home.helm_config({PUBLIC: {"auth": docker_auth(-90)}, "ghcr.io": {"auth": "dTpw"}},
+                     extra={"kept": [1, None]})
+    home.helm_config_path.chmod(0o640)
+    return home
+
+
+def test_the_tray_logs_out_of_a_stale_public_login_in_helms_file(stale_public_in_helm):
+    """The real loop, menu model, TrayActions and ActionRunner (tests/unit/test_menu.py's
+    way): the row under Helm's public.ecr.aws login logs out of Helm's file only."""
+    import json
+    import stat
+    import threading
+
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.service.actions import ActionRunner
+    from tray_app.ui.actions import TrayActions
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import AutostartView, menu_entries
+
+    home = stale_public_in_helm
+    home.app_config("[renew]\nautomatic = false\n")
+    docker_before = home.docker_config_path.read_bytes()
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None)
+    runner = ActionRunner(actions.dispatch, after=lambda: None)
+    loop.step()
+    entries = menu_entries(loop.view(), AutostartView())
+    texts = [e.text for e in entries]
+    (row,) = [i for i, text in enumerate(texts) if text.startswith(f"{PUBLIC} (helm) - expired")]
+    assert entries[row + 1].text == "    Log out: anonymous pulls work"
+    assert entries[row + 1].action == ("logout-public", PUBLIC, "helm")
+
+    runner.submit(entries[row + 1].action)
+    pause = threading.Event()
+    while not runner.idle:
+        pause.wait(0.01)
+    loop.join_worker(timeout=60)
+    runner.stop()
+
+    document = json.loads(home.helm_config_path.read_text())
+    assert document == {"auths": {"ghcr.io": {"auth": "dTpw"}}, "extra": {"kept": [1, None]}}
+    assert stat.S_IMODE(home.helm_config_path.stat().st_mode) == 0o640
+    assert home.docker_config_path.read_bytes() == docker_before
+    assert notifier.sent[-1][0] == "Logged out of public.ecr.aws"
+
+
+def test_auto_logout_takes_a_stale_public_login_out_of_helms_file(stale_public_in_helm):
+    import json
+    from datetime import timedelta
+
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
+    from tray_app.ui.loop import TrayLoop
+
+    home = stale_public_in_helm
+    home.app_config("[renew]\nautomatic = false\n\n[public_ecr]\nauto_logout = true\n")
+    notifier = RecordingNotifier()
+    clock = FakeClock(in_(0))
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    wait = ScriptedWait(clock, timedelta(minutes=3), loop.stop)
+    wait.at(timedelta(seconds=5), lambda: loop.join_worker(timeout=60))
+    loop._wait = wait
+    loop.run()
+
+    assert set(json.loads(home.helm_config_path.read_text())["auths"]) == {"ghcr.io"}
+    titles = [title for title, _, _ in notifier.sent]
+    assert titles.count("Logged out of public.ecr.aws by itself") == 1
