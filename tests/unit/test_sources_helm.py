@@ -165,3 +165,17 @@ def test_auto_logout_takes_a_stale_public_login_out_of_helms_file(stale_public_i
     assert set(json.loads(home.helm_config_path.read_text())["auths"]) == {"ghcr.io"}
     titles = [title for title, _, _ in notifier.sent]
     assert titles.count("Logged out of public.ecr.aws by itself") == 1
+
+
+def test_a_host_helm_hands_to_ecr_login_is_a_managed_row(home):
+    from tests.builders import in_
+
+    other = host("333333333333", "us-west-2")
+    home.docker_config({}, credHelpers={other: "ecr-login"})
+    home.helm_config({}, credHelpers={DEV: "ecr-login", other: "ecr-login"})
+    home.ecr_login_cache({DEV: in_(300)})
+    rows = take_snapshot(Paths.from_env(), Settings()).registries
+    assert sorted((r.host, r.source, r.state.value) for r in rows) == [
+        (DEV, "ecr-login", "managed"), (other, "ecr-login", "managed")]  # one each
+    (dev,) = [r for r in rows if r.host == DEV]
+    assert dev.expiry_from == "ecr-login-cache"
