@@ -179,3 +179,21 @@ def test_a_host_helm_hands_to_ecr_login_is_a_managed_row(home):
         (DEV, "ecr-login", "managed"), (other, "ecr-login", "managed")]  # one each
     (dev,) = [r for r in rows if r.host == DEV]
     assert dev.expiry_from == "ecr-login-cache"
+
+
+def test_doctor_checks_helms_file(home, monkeypatch, tmp_path):
+    from tray_app.commands import doctor
+
+    (missing,) = doctor.check_helm_config(home.helm_config_path)
+    assert missing.level == "pass" and "does not exist" in missing.detail
+    monkeypatch.setenv("PATH", str(tmp_path))  # no helper on PATH
+    path = home.helm_config({DEV: {"auth": docker_auth(60)}}, credHelpers={"quay.io": "pass"})
+    path.chmod(0o644)
+    mode, helper = doctor.check_helm_config(path)
+    assert (mode.level, mode.name, mode.fix) == ("warn", "helm config", f"chmod 600 {path}")
+    assert helper.level == "fail" and "helm cannot read or store" in helper.detail
+    assert "docker-credential-pass for quay.io" in helper.detail
+    path.write_text('{"auths": [1]}')
+    (broken,) = doctor.check_helm_config(path)
+    assert broken.level == "fail" and str(path) in broken.detail
+    assert "`auths` is an array" in broken.detail and broken.fix
