@@ -58,6 +58,9 @@ def test_one_token_renews_docker_and_helm_and_keeps_helms_other_entries(home, ec
     assert decode_docker_auth(helm_auth).username == "AWS"
     assert registry_answer(ecr_lab, DEV, helm_auth) == 200
     assert f"verified (written to Helm's {home.helm_config_path})" in result.stdout
+    log = (home.state_dir / "log" / "ecr-token-tray.log").read_text()
+    for secret in (password_of(helm_auth), helm_auth):  # never in output or the log
+        assert secret not in result.stdout + result.stderr and secret not in log
     after = helm_document(home)
     assert {k: v for k, v in after.items() if k != "auths"} == {
         k: v for k, v in before.items() if k != "auths"}

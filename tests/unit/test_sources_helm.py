@@ -1,5 +1,5 @@
-"""Helm's registry config: where Helm 3 keeps it on each OS (helm.sh/helm/v3 pkg/helmpath
-and `--registry-config`), and its logins as `helm` rows next to Docker's."""
+"""Helm's registry config: its logins as `helm` rows next to Docker's, in the tray, the
+automatic public.ecr.aws logout and `doctor` (where the file is: test_helm_paths.py)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,10 @@ import pytest
 
 from tests.builders import docker_auth, host
 from tray_app.service.login_files import login_files
-from tray_app.settings import Paths, Settings, helm_registry_config
+from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 
 DEV = host("222222222222", "eu-central-1")
-LINUX_HOME, MAC_HOME, WIN_HOME = "/home/ana", "/Users/ana", r"C:\Users\ana"
-APPDATA = r"C:\Users\ana\AppData\Roaming"
-
-
-@pytest.mark.parametrize(("platform", "env", "home", "expected"), [
-    # the OS's own folder
-    ("linux", {}, LINUX_HOME, "/home/ana/.config/helm/registry/config.json"),
-    ("darwin", {}, MAC_HOME, "/Users/ana/Library/Preferences/helm/registry/config.json"),
-    ("win32", {"APPDATA": APPDATA}, WIN_HOME,
-     r"C:\Users\ana\AppData\Roaming\helm\registry\config.json"),
-    # XDG_CONFIG_HOME: Helm honours it on every OS, not only Linux
-    ("linux", {"XDG_CONFIG_HOME": "/x"}, LINUX_HOME, "/x/helm/registry/config.json"),
-    ("darwin", {"XDG_CONFIG_HOME": "/x"}, MAC_HOME, "/x/helm/registry/config.json"),
-    ("win32", {"XDG_CONFIG_HOME": r"D:\cfg", "APPDATA": APPDATA}, WIN_HOME,
-     r"D:\cfg\helm\registry\config.json"),
-    # HELM_CONFIG_HOME: Helm's own folder, no `helm` added
-    ("linux", {"HELM_CONFIG_HOME": "/h", "XDG_CONFIG_HOME": "/x"}, LINUX_HOME,
-     "/h/registry/config.json"),
-    ("darwin", {"HELM_CONFIG_HOME": "/h"}, MAC_HOME, "/h/registry/config.json"),
-    ("win32", {"HELM_CONFIG_HOME": r"E:\helm", "APPDATA": APPDATA}, WIN_HOME,
-     r"E:\helm\registry\config.json"),
-    # HELM_REGISTRY_CONFIG wins over everything
-    ("linux", {"HELM_REGISTRY_CONFIG": "/r.json", "HELM_CONFIG_HOME": "/h"}, LINUX_HOME,
-     "/r.json"),
-    ("darwin", {"HELM_REGISTRY_CONFIG": "/r.json"}, MAC_HOME, "/r.json"),
-    ("win32", {"HELM_REGISTRY_CONFIG": r"C:\r.json", "APPDATA": APPDATA}, WIN_HOME,
-     r"C:\r.json"),
-    # Windows with no %APPDATA% (a service account): no place to look
-    ("win32", {}, WIN_HOME, None),
-])
-def test_where_helm_keeps_its_registry_logins(platform, env, home, expected):
-    assert helm_registry_config(env, home, platform) == expected
 
 
 def test_paths_from_the_environment_point_at_helms_file(home):
