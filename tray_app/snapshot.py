@@ -75,7 +75,7 @@ def take_snapshot(paths: Paths, settings: Settings, now: datetime | None = None,
     if helm is not None and os.path.lexists(helm):  # no Helm file: one stat, no import
         from tray_app.sources.helm import helm_logins
 
-        found.extend(helm_logins(helm))
+        found.extend(helm_logins(helm, ecr_cache))
     if clusters is not None and settings.kubernetes and has_kubeconfig(paths, settings):
         found.extend(clusters.findings(paths.kubeconfigs, settings.kube_contexts))
     aws = _guarded(found, paths.aws_config, lambda: load_aws_config(paths.aws_config))

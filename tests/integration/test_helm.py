@@ -58,6 +58,9 @@ def test_one_token_renews_docker_and_helm_and_keeps_helms_other_entries(home, ec
     assert decode_docker_auth(helm_auth).username == "AWS"
     assert registry_answer(ecr_lab, DEV, helm_auth) == 200
     assert f"verified (written to Helm's {home.helm_config_path})" in result.stdout
+    log = (home.state_dir / "log" / "ecr-token-tray.log").read_text()
+    for secret in (password_of(helm_auth), helm_auth):  # never in output or the log
+        assert secret not in result.stdout + result.stderr and secret not in log
     after = helm_document(home)
     assert {k: v for k, v in after.items() if k != "auths"} == {
         k: v for k, v in before.items() if k != "auths"}
@@ -205,3 +208,25 @@ def test_ensure_renews_a_short_helm_login_before_the_job(home, ecr_lab):
     assert registry_answer(ecr_lab, DEV, auth) == 200
     again = home.run_cli("ensure", "--min", "2h", "--profile", "dev", "--", *job)
     assert again.returncode == 3 and ecr_lab.endpoint.token_calls() == 1
+
+
+def test_docker_and_helm_sharing_one_credential_store_log_out_together(home):
+    """On macOS both tools often name the same keychain store: one login, erased once,
+    Docker's placeholder key removed, both tools reported."""
+    folder = recording_helper(home)
+    home.docker_config({PUBLIC: {}}, credsStore="rec")
+    home.helm_config({}, credsStore="rec")
+    subprocess.run([folder / "docker-credential-rec", "store"], check=True, timeout=30,
+                   input=json.dumps({"ServerURL": PUBLIC, "Username": "AWS",
+                                     "Secret": password_of(docker_auth(-30))}), text=True)
+    rows = {(r["host"], r["source"]) for r in
+            home.status_json(PATH=home.path_with_bin)["registries"]}
+    assert rows == {(PUBLIC, "docker-credential-rec"), (PUBLIC, "helm")}
+
+    result = home.run_cli("logout", PUBLIC, PATH=home.path_with_bin)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "logged out of docker" in result.stdout and "logged out of helm" in result.stdout
+    assert [c for c in helper_calls(home) if c.startswith("erase")] == [f"erase {PUBLIC}"]
+    assert json.loads((folder / "rec-store.json").read_text()) == {}
+    assert json.loads(home.docker_config_path.read_text())["auths"] == {}

@@ -19,7 +19,8 @@ HERE = Path(__file__).parent
 
 PORTABLE = {
     "test_action_runner.py", "test_balloon.py", "test_cli_parsing.py", "test_dbusmenu_model.py",
-    "test_hosts.py", "test_icon.py", "test_notify.py", "test_record.py", "test_renew_ecr.py",
+    "test_helm_paths.py", "test_hosts.py", "test_icon.py", "test_notify.py", "test_record.py",
+    "test_renew_ecr.py",
     "test_renew_plan.py", "test_settings.py", "test_sources_aws_config.py",
     "test_sources_docker_config.py", "test_sources_ecr_login.py", "test_sources_podman.py",
     "test_sso_decisions.py", "test_timeutil.py", "test_tokens.py", "test_tray_backend.py",

@@ -1,5 +1,5 @@
-"""Helm's registry config: where Helm 3 keeps it on each OS (helm.sh/helm/v3 pkg/helmpath
-and `--registry-config`), and its logins as `helm` rows next to Docker's."""
+"""Helm's registry config: its logins as `helm` rows next to Docker's, in the tray, the
+automatic public.ecr.aws logout and `doctor` (where the file is: test_helm_paths.py)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,10 @@ import pytest
 
 from tests.builders import docker_auth, host
 from tray_app.service.login_files import login_files
-from tray_app.settings import Paths, Settings, helm_registry_config
+from tray_app.settings import Paths, Settings
 from tray_app.snapshot import take_snapshot
 
 DEV = host("222222222222", "eu-central-1")
-LINUX_HOME, MAC_HOME, WIN_HOME = "/home/ana", "/Users/ana", r"C:\Users\ana"
-APPDATA = r"C:\Users\ana\AppData\Roaming"
-
-
-@pytest.mark.parametrize(("platform", "env", "home", "expected"), [
-    # the OS's own folder
-    ("linux", {}, LINUX_HOME, "/home/ana/.config/helm/registry/config.json"),
-    ("darwin", {}, MAC_HOME, "/Users/ana/Library/Preferences/helm/registry/config.json"),
-    ("win32", {"APPDATA": APPDATA}, WIN_HOME,
-     r"C:\Users\ana\AppData\Roaming\helm\registry\config.json"),
-    # XDG_CONFIG_HOME: Helm honours it on every OS, not only Linux
-    ("linux", {"XDG_CONFIG_HOME": "/x"}, LINUX_HOME, "/x/helm/registry/config.json"),
-    ("darwin", {"XDG_CONFIG_HOME": "/x"}, MAC_HOME, "/x/helm/registry/config.json"),
-    ("win32", {"XDG_CONFIG_HOME": r"D:\cfg", "APPDATA": APPDATA}, WIN_HOME,
-     r"D:\cfg\helm\registry\config.json"),
-    # HELM_CONFIG_HOME: Helm's own folder, no `helm` added
-    ("linux", {"HELM_CONFIG_HOME": "/h", "XDG_CONFIG_HOME": "/x"}, LINUX_HOME,
-     "/h/registry/config.json"),
-    ("darwin", {"HELM_CONFIG_HOME": "/h"}, MAC_HOME, "/h/registry/config.json"),
-    ("win32", {"HELM_CONFIG_HOME": r"E:\helm", "APPDATA": APPDATA}, WIN_HOME,
-     r"E:\helm\registry\config.json"),
-    # HELM_REGISTRY_CONFIG wins over everything
-    ("linux", {"HELM_REGISTRY_CONFIG": "/r.json", "HELM_CONFIG_HOME": "/h"}, LINUX_HOME,
-     "/r.json"),
-    ("darwin", {"HELM_REGISTRY_CONFIG": "/r.json"}, MAC_HOME, "/r.json"),
-    ("win32", {"HELM_REGISTRY_CONFIG": r"C:\r.json", "APPDATA": APPDATA}, WIN_HOME,
-     r"C:\r.json"),
-    # Windows with no %APPDATA% (a service account): no place to look
-    ("win32", {}, WIN_HOME, None),
-])
-def test_where_helm_keeps_its_registry_logins(platform, env, home, expected):
-    assert helm_registry_config(env, home, platform) == expected
 
 
 def test_paths_from_the_environment_point_at_helms_file(home):
@@ -87,3 +55,113 @@ def test_no_helm_file_costs_no_import(home):
     result = subprocess.run([sys.executable, "-c", probe], env=home.full_env(),
                             capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "False"
+
+
+# -- public.ecr.aws in Helm's file: the tray's logout row and the automatic logout -----------
+PUBLIC = "public.ecr.aws"
+
+
+@pytest.fixture
+def stale_public_in_helm(home):
+    home.docker_config({DEV: {"auth": docker_auth(300)}})
+    home.helm_config({PUBLIC: {"auth": docker_auth(-90)}, "ghcr.io": {"auth": "dTpw"}},
+                     extra={"kept": [1, None]})
+    home.helm_config_path.chmod(0o640)
+    return home
+
+
+def test_the_tray_logs_out_of_a_stale_public_login_in_helms_file(stale_public_in_helm):
+    """The real loop, menu model, TrayActions and ActionRunner (tests/unit/test_menu.py's
+    way): the row under Helm's public.ecr.aws login logs out of Helm's file only."""
+    import json
+    import stat
+    import threading
+
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier
+    from tray_app.service.actions import ActionRunner
+    from tray_app.ui.actions import TrayActions
+    from tray_app.ui.loop import TrayLoop
+    from tray_app.ui.menu import AutostartView, menu_entries
+
+    home = stale_public_in_helm
+    home.app_config("[renew]\nautomatic = false\n")
+    docker_before = home.docker_config_path.read_bytes()
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None)
+    runner = ActionRunner(actions.dispatch, after=lambda: None)
+    loop.step()
+    entries = menu_entries(loop.view(), AutostartView())
+    texts = [e.text for e in entries]
+    (row,) = [i for i, text in enumerate(texts) if text.startswith(f"{PUBLIC} (helm) - expired")]
+    assert entries[row + 1].text == "    Log out: anonymous pulls work"
+    assert entries[row + 1].action == ("logout-public", PUBLIC, "helm")
+
+    runner.submit(entries[row + 1].action)
+    pause = threading.Event()
+    while not runner.idle:
+        pause.wait(0.01)
+    loop.join_worker(timeout=60)
+    runner.stop()
+
+    document = json.loads(home.helm_config_path.read_text())
+    assert document == {"auths": {"ghcr.io": {"auth": "dTpw"}}, "extra": {"kept": [1, None]}}
+    assert stat.S_IMODE(home.helm_config_path.stat().st_mode) == 0o640
+    assert home.docker_config_path.read_bytes() == docker_before
+    assert notifier.sent[-1][0] == "Logged out of public.ecr.aws"
+
+
+def test_auto_logout_takes_a_stale_public_login_out_of_helms_file(stale_public_in_helm):
+    import json
+    from datetime import timedelta
+
+    from tests.builders import in_
+    from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
+    from tray_app.ui.loop import TrayLoop
+
+    home = stale_public_in_helm
+    home.app_config("[renew]\nautomatic = false\n\n[public_ecr]\nauto_logout = true\n")
+    notifier = RecordingNotifier()
+    clock = FakeClock(in_(0))
+    loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
+    wait = ScriptedWait(clock, timedelta(minutes=3), loop.stop)
+    wait.at(timedelta(seconds=5), lambda: loop.join_worker(timeout=60))
+    loop._wait = wait
+    loop.run()
+
+    assert set(json.loads(home.helm_config_path.read_text())["auths"]) == {"ghcr.io"}
+    titles = [title for title, _, _ in notifier.sent]
+    assert titles.count("Logged out of public.ecr.aws by itself") == 1
+
+
+def test_a_host_helm_hands_to_ecr_login_is_a_managed_row(home):
+    from tests.builders import in_
+
+    other = host("333333333333", "us-west-2")
+    home.docker_config({}, credHelpers={other: "ecr-login"})
+    home.helm_config({}, credHelpers={DEV: "ecr-login", other: "ecr-login"})
+    home.ecr_login_cache({DEV: in_(300)})
+    rows = take_snapshot(Paths.from_env(), Settings()).registries
+    assert sorted((r.host, r.source, r.state.value) for r in rows) == [
+        (DEV, "ecr-login", "managed"), (other, "ecr-login", "managed")]  # one each
+    (dev,) = [r for r in rows if r.host == DEV]
+    assert dev.expiry_from == "ecr-login-cache"
+
+
+def test_doctor_checks_helms_file(home, monkeypatch, tmp_path):
+    from tray_app.commands import doctor
+
+    (missing,) = doctor.check_helm_config(home.helm_config_path)
+    assert missing.level == "pass" and "does not exist" in missing.detail
+    monkeypatch.setenv("PATH", str(tmp_path))  # no helper on PATH
+    path = home.helm_config({DEV: {"auth": docker_auth(60)}}, credHelpers={"quay.io": "pass"})
+    path.chmod(0o644)
+    mode, helper = doctor.check_helm_config(path)
+    assert (mode.level, mode.name, mode.fix) == ("warn", "helm config", f"chmod 600 {path}")
+    assert helper.level == "fail" and "helm cannot read or store" in helper.detail
+    assert "docker-credential-pass for quay.io" in helper.detail
+    path.write_text('{"auths": [1]}')
+    (broken,) = doctor.check_helm_config(path)
+    assert broken.level == "fail" and str(path) in broken.detail
+    assert "`auths` is an array" in broken.detail and broken.fix

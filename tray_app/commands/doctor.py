@@ -24,10 +24,10 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tray_app.errors import SourceError
+from tray_app.errors import SourceError, TrayAppError
 from tray_app.platforms import (
     aws_cli_places,
     aws_executable_names,
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 def collect_checks(paths: Paths) -> list[Check]:
     checks = [check_docker(), check_podman(paths), *check_aws_cli()]
     checks += check_docker_config(paths.docker_config)
+    checks += check_helm_config(paths.helm_registry_config)
     checks += check_credential_stores(paths)
     checks += check_sso_config(paths)
     checks += check_kubernetes(paths)
@@ -203,14 +204,43 @@ def check_docker_config(path: Path, platform: str | None = None) -> list[Check]:
     return [_permissions(path, platform), *_credential_helpers(path, document)]
 
 
-def _permissions(path: Path, platform: str | None = None) -> Check:
+def _permissions(path: Path, platform: str | None = None, name: str = "config.json") -> Check:
     if not file_modes_apply(platform):  # Windows: the folder's ACL decides, not a mode
-        return Check(PASS, "config.json", f"{path}")
+        return Check(PASS, name, f"{path}")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        return Check(WARN, "config.json", f"{path} is readable by others (mode {mode:04o});"
+        return Check(WARN, name, f"{path} is readable by others (mode {mode:04o});"
                      " it may hold registry passwords", f"chmod 600 {path}")
-    return Check(PASS, "config.json", f"{path} (mode {mode:04o})")
+    return Check(PASS, name, f"{path} (mode {mode:04o})")
+
+
+# --------------------------------------------------------------------------------------
+# Helm's registry config (`helm registry login`'s file)
+# --------------------------------------------------------------------------------------
+HELM_CONFIG = "helm config"
+
+
+def check_helm_config(path: Path | None, platform: str | None = None) -> list[Check]:
+    """Readable, private, and every credential helper it names installed."""
+    from tray_app.fileio import read_json_file
+    from tray_app.sources.auth_file import auths_table
+
+    if path is None:
+        return [Check(PASS, HELM_CONFIG, "not looked for (%APPDATA% is not set; set"
+                      " HELM_REGISTRY_CONFIG to name it)")]
+    try:
+        document = read_json_file(path)
+        if document is not None:
+            auths_table(document, path)
+    except TrayAppError as error:
+        return [Check(FAIL, HELM_CONFIG, f"Helm's registry config: {error.title}", error.hint)]
+    if document is None:
+        return [Check(PASS, HELM_CONFIG, f"{path} does not exist (`helm registry login`"
+                      " creates it; needed only for Helm's OCI registries)")]
+    helpers = [replace(check, name=HELM_CONFIG,
+                       detail=check.detail.replace("docker cannot", "helm cannot"))
+               for check in _credential_helpers(path, document) if check.level != PASS]
+    return [_permissions(path, platform, HELM_CONFIG), *helpers]
 
 
 def _credential_helpers(path: Path, document: dict) -> list[Check]:

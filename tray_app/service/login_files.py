@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 
 
 def login_files(paths: Paths) -> list[Path]:
-    """Docker's, Podman's and Helm's login files, the ecr-login cache, the AWS config, the SSO token
-    cache (a folder: a new token file changes its mtime), the app's config and its record
-    of the logins it made, and the kubeconfigs (their clusters' pull secrets are logins too).
+    """Docker's, Podman's and Helm's login files, the ecr-login cache, the AWS config, the
+    SSO token cache (a folder: a new token file changes its mtime), the app's config and
+    its record of the logins it made, and the kubeconfigs (their clusters' pull secrets
+    are logins too).
 
     A folder stands for the files in it; change detection looks inside it too."""
     from tray_app.statefile import logins_path

@@ -185,9 +185,13 @@ def apply_logout(plan: LogoutPlan) -> list[LoggedOut]:
     from tray_app.sources.cred_helper import CredentialHelper
 
     undo: list = []
+    erased: set[tuple[str | None, str]] = set()  # Docker and Helm may share one store
     try:
         for place in plan.places:
             for url in place.urls:
+                if (place.helper, url) in erased:
+                    continue
+                erased.add((place.helper, url))
                 CredentialHelper(place.helper).erase(url)
                 credential = place.saved.get(url)
                 if credential is not None:

@@ -8,18 +8,22 @@ has the source ``helm``. Where the file is: :func:`tray_app.settings.helm_regist
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from tray_app.errors import SourceError
 from tray_app.sources import Findings
 from tray_app.sources.docker_config import file_logins, is_ecr_login, load_docker_config
+from tray_app.sources.ecr_login import managed_logins
 
 SOURCE = "helm"
 
 
-def helm_logins(path: Path) -> Findings:
+def helm_logins(path: Path, ecr_cache: dict[str, datetime] | None = None) -> Findings:
     """ECR logins in Helm's registry config; a file that cannot be used is one problem
-    naming it (the other sources go on)."""
+    naming it (the other sources go on). A host Helm's file hands to ecr-login is an
+    ``ecr-login`` row (one with Docker's, when Docker's file maps it too: the helper and
+    its cache serve both tools alike)."""
     found = Findings()
     try:
         config = load_docker_config(path)
@@ -29,6 +33,7 @@ def helm_logins(path: Path) -> Findings:
     if config is None:
         return found
     found.extend(file_logins(config, SOURCE))
+    found.extend(managed_logins(config, ecr_cache or {}))
     if any(name and not is_ecr_login(name)
            for name in (config.creds_store, *config.cred_helpers.values())):
         from tray_app.sources.cred_helper import helper_logins  # runs helpers: only then
