@@ -14,6 +14,7 @@ import pytest
 
 from tests import helm_sdk
 from tests.builders import docker_auth, host
+from tests.integration import test_credential_pass
 from tests.integration.test_login_docker import registry_answer
 from tray_app.tokens import decode_docker_auth
 
@@ -24,6 +25,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI")]
 
 DEV = host("222222222222", "eu-central-1")
+pass_store = test_credential_pass.pass_store  # the real pass + gpg fixture, shared
 
 
 def helm_env(home) -> dict[str, str]:
@@ -74,3 +76,43 @@ def test_helm_writes_a_login_we_show_renew_and_helm_then_reads(home, ecr_lab):
     assert out.returncode == 0, out.stderr
     assert set(json.loads(home.helm_config_path.read_text())["auths"]) == {"ghcr.io"}
     assert (DEV, "helm") not in rows(home)
+
+
+def test_with_pass_installed_helm_keeps_the_login_in_pass_and_we_renew_it_there(
+        home, ecr_lab, pass_store):
+    """On Linux with docker-credential-pass on PATH, Helm 4 (ORAS's default native store)
+    writes `"credsStore": "pass"` into its file and the login into `pass`. Real parts as
+    above plus the real docker-credential-pass, pass and gpg (test_credential_pass.py)."""
+    from tray_app.tokens import make_authorization_token
+
+    stores = {"GNUPGHOME": pass_store["GNUPGHOME"],
+              "PASSWORD_STORE_DIR": pass_store["PASSWORD_STORE_DIR"]}
+    home.aws_config("[profile dev]\nregion = eu-central-1\n")
+    home.docker_config({DEV: {"auth": docker_auth(-30)}})
+    assert home.run_cli("login", DEV, "--profile", "dev").returncode == 0
+    token = decode_docker_auth(json.loads(home.docker_config_path.read_text())
+                               ["auths"][DEV]["auth"]).password
+
+    helm = helm_sdk.registry("login", DEV, home.full_env(**stores), password=token)
+
+    assert helm.returncode == 0, helm.stderr
+    written = json.loads(home.helm_config_path.read_text())
+    assert written.get("credsStore") == "pass" and DEV not in written.get("auths", {})
+    found = {(r["host"], r["source"]): r
+             for r in home.status_json(**stores)["registries"]}
+    assert found[(DEV, "helm")]["state"] == "ok"
+
+    renewed = home.run_cli("login", "--all", "--profile", "dev", **stores)
+
+    assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+    assert ecr_lab.endpoint.token_calls() == 2
+    held = json.loads(pass_store["run"]("docker-credential-pass", "get", input=DEV).stdout)
+    assert held["Secret"] != token
+    assert registry_answer(ecr_lab, DEV, make_authorization_token(held["Secret"],
+                                                                  held["Username"])) == 200
+    assert json.loads(home.helm_config_path.read_text()) == written  # the store holds it
+
+    out = helm_sdk.registry("logout", DEV, home.full_env(**stores))
+    assert out.returncode == 0, out.stderr
+    assert (DEV, "helm") not in {(r["host"], r["source"])
+                                 for r in home.status_json(**stores)["registries"]}
