@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helm_sdk  # at import: its cache path is the real HOME's
 from tests.builders import docker_auth, host
 from tests.integration.test_credential_pass import pass_store, store_files  # noqa: F401
 
@@ -298,3 +299,34 @@ def test_podman_credential_helper_login_is_erased_through_it(home, ecr_lab):
     assert f"erase {PUBLIC}" in helper_calls(home)
     assert PUBLIC not in json.loads((folder / "rec-store.json").read_text())
     assert json.loads(authfile.read_text())["credHelpers"] == {PUBLIC: "rec"}
+
+
+# -- Helm's registry config ---------------------------------------------------------------------
+def test_helms_own_code_finds_no_login_after_ours(home, ecr_lab):
+    """Helm's own registry code (tests/helm_sdk.py: Helm's pkg/registry + ORAS as a
+    library) logs in to public.ecr.aws; our logout removes it; Helm's own logout then reads
+    the file we wrote and finds nothing left to remove (it exits 0 either way), other
+    entries stay."""
+    if not helm_sdk.available():
+        pytest.skip(f"needs Helm's library at {helm_sdk.HELM_SDK_LIBRARY}")
+    (home.root / "empty-bin").mkdir()
+    env = home.full_env(PATH=str(home.root / "empty-bin"))  # no pass: Helm uses its file
+    password, _ = ecr_lab.issuer.issue("us-east-1", "ecr-public")
+    login = helm_sdk.registry("login", PUBLIC, env, password=password)
+    assert login.returncode == 0, login.stderr
+    helm = home.helm_config_path
+    document = json.loads(helm.read_text())
+    assert PUBLIC in document["auths"]
+    document["auths"]["ghcr.io"] = OTHER
+    helm.write_text(json.dumps(document, indent="\t"))
+
+    result = home.run_cli("logout", PUBLIC)
+
+    assert result.returncode == 0, result.stderr
+    assert f"{PUBLIC}: logged out of helm ({helm})" in result.stdout
+    assert json.loads(helm.read_text())["auths"] == {"ghcr.io": OTHER}
+    again = helm_sdk.registry("logout", PUBLIC, env)  # Helm parses the file we wrote
+    assert again.returncode == 0, again.stderr
+    assert json.loads(helm.read_text())["auths"] == {"ghcr.io": OTHER}
+    assert (PUBLIC, "helm") not in {(r["host"], r["source"])
+                                    for r in home.status_json()["registries"]}

@@ -1,10 +1,11 @@
 """``ecr-token-tray logout HOST... | --expired-public``.
 
 Removes a login the way `docker logout` does (through its credential store) from Docker's
-config.json and Podman's auth files; the work is tray_app/service/logout.py (a transaction:
-on failure nothing changed). ``--expired-public``: public.ecr.aws wherever its login is
-expired or ends within the warning threshold (anonymous pulls work without a login, an
-expired one makes them fail). Module level stays light: cli.py imports it at start-up.
+config.json, Podman's auth files and Helm's registry config; the work is
+tray_app/service/logout.py (a transaction: on failure nothing changed).
+``--expired-public``: public.ecr.aws wherever its login is expired or ends within the
+warning threshold (anonymous pulls work without a login, an expired one makes them fail).
+Module level stays light: cli.py imports it at start-up.
 """
 
 from __future__ import annotations

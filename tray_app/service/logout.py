@@ -47,7 +47,7 @@ class LogoutError(TrayAppError):
 class Place:
     """Where one host's login lives: a file's ``auths`` keys and/or a credential store."""
 
-    tool: str  # "docker" or "podman"
+    tool: str  # "docker", "podman" or "helm"
     path: Path
     host: str
     keys: tuple[str, ...] = ()  # the file's ``auths`` keys for the host
@@ -91,7 +91,7 @@ def normalise_hosts(names: Iterable[str]) -> list[str]:
 def plan_logout(paths: Paths, hosts: list[str],
                 tools: dict[str, set[str]] | None = None) -> LogoutPlan:
     """Step 1 (see the module's docstring). ``tools``: per host, only these tools
-    ("docker", "podman"); None: everywhere. Raises LogoutError, nothing written."""
+    ("docker", "podman", "helm"); None: everywhere. Raises LogoutError, nothing written."""
     places: list[Place] = []
     skipped: list[str] = []
     found = [place for tool, path, creds_store in _files(paths)
