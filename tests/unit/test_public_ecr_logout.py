@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.builders import DEV_REGISTRY, docker_auth, in_
+from tests.builders import DEV_REGISTRY, docker_auth, ecr_password, in_
 from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
 from tray_app.service.actions import ActionRunner
 from tray_app.settings import Paths
@@ -163,11 +163,18 @@ def test_auto_logout_is_opt_in(stale_public):
                for title, body, _ in notifier.sent)
 
 
-def test_a_failed_auto_logout_changes_nothing_and_is_told(stale_public):
-    home = stale_public
+def test_a_failed_auto_logout_changes_nothing_and_is_told(home, monkeypatch):
+    """Docker's store holds the stale login but refuses to erase it: nothing changes."""
     home.app_config("[renew]\nautomatic = false\n\n[public_ecr]\nauto_logout = true\n")
-    home.podman_auth_path.unlink()
-    home.podman_auth_path.mkdir()  # a directory where Podman's file should be
+    secret = ecr_password(-90)
+    home.credential_helper("stuck", f"""case "$1" in
+  list) echo '{{"{PUBLIC}": "AWS"}}' ;;
+  get) echo '{{"ServerURL": "{PUBLIC}", "Username": "AWS", "Secret": "{secret}"}}' ;;
+  *) echo "erase refused by the store" >&2; exit 1 ;;
+esac
+""")
+    monkeypatch.setenv("PATH", home.path_with_bin)
+    home.docker_config({PUBLIC: {}}, credsStore="stuck")
     before = home.docker_config_path.read_bytes()
     notifier = RecordingNotifier()
     loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
@@ -176,4 +183,19 @@ def test_a_failed_auto_logout_changes_nothing_and_is_told(stale_public):
     assert home.docker_config_path.read_bytes() == before
     (title, body, _), = [n for n in notifier.sent if "public.ecr.aws" in n[0]]
     assert title == "public.ecr.aws: not logged out"
-    assert str(home.podman_auth_path) in body and "not a regular file" in body
+    assert "docker-credential-stuck" in body and secret not in body
+
+
+def test_a_broken_podman_file_does_not_stop_dockers_logout(stale_public):
+    """Bad input in one tool's file is told once; the logout in another tool still works."""
+    home = stale_public
+    home.app_config("[renew]\nautomatic = false\n\n[public_ecr]\nauto_logout = true\n")
+    home.podman_auth_path.unlink()
+    home.podman_auth_path.mkdir()  # a directory where Podman's file should be
+    notifier = RecordingNotifier()
+    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
+    loop.step()
+    loop.join_worker(timeout=60)
+    assert PUBLIC not in auths(home.docker_config_path)
+    assert DEV_REGISTRY in auths(home.docker_config_path)
+    assert home.podman_auth_path.is_dir()

@@ -94,11 +94,12 @@ def plan_logout(paths: Paths, hosts: list[str],
     ("docker", "podman", "helm"); None: everywhere. Raises LogoutError, nothing written."""
     places: list[Place] = []
     skipped: list[str] = []
-    found = [place for tool, path, creds_store in _files(paths)
-             for place in _places(tool, path, hosts, skipped, creds_store)]
-    for place in found:
-        if tools is None or place.tool in tools.get(place.host, ()):
-            places.append(place)
+    for tool, path, creds_store in _files(paths):
+        # A tool not asked about is not even read: its store may be broken (Docker
+        # Desktop's helper without Desktop), which must not stop a logout elsewhere.
+        wanted = [host for host in hosts if tools is None or tool in tools.get(host, ())]
+        if wanted:
+            places += _places(tool, path, wanted, skipped, creds_store)
     missing = [h for h in hosts if not any(p.host == h for p in places)]
     if missing:
         where = ", ".join(_searched(paths))
