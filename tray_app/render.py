@@ -88,7 +88,7 @@ def render_table(snapshot: Snapshot) -> str:
             details=[_detail(r) for r in logins],
         )
     else:
-        lines.append("No ECR logins found (Docker config, credential helpers, Podman).")
+        lines.append("No ECR logins found (Docker config, credential helpers, Podman, Helm).")
     if secrets or snapshot.notices:
         lines.append("")
     if secrets:

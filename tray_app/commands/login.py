@@ -103,6 +103,6 @@ def _new_row(registry, snapshot: Snapshot) -> RegistryStatus:
 
 def _nothing_to_do(args: argparse.Namespace) -> str:
     if args.all:
-        return "No ECR logins found (Docker config, credential helpers, Podman); name a HOST."
+        return "No ECR logins found (Docker config, credential helpers, Podman, Helm); name a HOST."
     return ("Nothing to refresh: no login is in warning, critical or expired state"
             " (use --all or name a HOST).")

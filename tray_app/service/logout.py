@@ -105,7 +105,8 @@ def plan_logout(paths: Paths, hosts: list[str],
         where = ", ".join(_searched(paths))
         managed = [line for line in skipped if line.split(":")[0] in missing]
         raise LogoutError(f"{', '.join(missing)}: not logged in"
-                          f" {'there' if managed else 'in ' + where}; nothing logged out",
+                          f"{' there' if managed else ' (looked in ' + where + ')'};"
+                          " nothing logged out",
                           "; ".join(managed) or "`ecr-token-tray status` lists the logins"
                           " there are")
     return LogoutPlan(tuple(places), tuple(skipped))
