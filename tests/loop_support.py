@@ -83,3 +83,52 @@ class RecordingNotifier:
     @property
     def texts(self) -> list[str]:
         return [f"{title}\n{body}" for title, body, _ in self.sent]
+
+
+class ClickedTray:
+    """The real loop, TrayActions and the one ActionRunner, without a GUI: ``click`` hands an
+    action over as a tray's menu row (or a notification button) does, and returns once the
+    click and the loop's work it started have ended."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        from tests.builders import in_
+        from tray_app.service.actions import ActionRunner
+        from tray_app.settings import Paths
+        from tray_app.ui.actions import TrayActions
+        from tray_app.ui.loop import TrayLoop
+
+        self.notifier = RecordingNotifier()
+        self.loop = TrayLoop(Paths.from_env(), self.notifier, clock=clock or FakeClock(in_(0)))
+        self.runner = ActionRunner(TrayActions(self.loop, Paths.from_env(),
+                                               on_quit=lambda: None).dispatch)
+        self.loop.step()
+
+    def entries(self) -> list:
+        from tray_app.ui.menu import AutostartView, menu_entries
+
+        return menu_entries(self.loop.view(), AutostartView())
+
+    def click(self, action: tuple) -> None:
+        self.runner.submit(action)
+        wait_until_idle(self.runner, self.loop)
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+
+def wait_until_idle(runner, loop) -> None:
+    """A click runs on the runner's worker, and what it starts on the loop's worker after
+    it: wait for both."""
+    pause = threading.Event()
+    while not runner.idle:
+        pause.wait(0.01)
+    loop.join_worker(timeout=60)
+
+
+def run_three_minutes(loop, clock: FakeClock) -> None:
+    """The loop's real ``run`` for three scripted minutes; its worker is joined at 5 s, so
+    what a first step started (a renewal, a logout) has ended before the clock moves on."""
+    wait = ScriptedWait(clock, timedelta(minutes=3), loop.stop)
+    wait.at(timedelta(seconds=5), lambda: loop.join_worker(timeout=60))
+    loop._wait = wait
+    loop.run()

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from datetime import timedelta
 
 import pytest
 
 from tests.builders import DEV_REGISTRY, docker_auth, ecr_password, in_
-from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
+from tests.loop_support import FakeClock, RecordingNotifier, run_three_minutes, wait_until_idle
 from tray_app.service.actions import ActionRunner
 from tray_app.settings import Paths
 from tray_app.ui.actions import TrayActions
@@ -73,18 +71,10 @@ def test_the_alert_suggests_logging_out_and_its_button_does(stale_public):
     actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None)
     runner = ActionRunner(actions.dispatch)
     runner.submit(button.action)
-    _wait_idle(runner, loop)
+    wait_until_idle(runner, loop)
     assert PUBLIC not in auths(home.docker_config_path)
     assert notifier.sent[-1][0] == "Logged out of public.ecr.aws"
     runner.stop()
-
-
-def _wait_idle(runner: ActionRunner, loop: TrayLoop) -> None:
-    """The click ran on the runner's worker; the logout on the loop's worker after it."""
-    pause = threading.Event()
-    while not runner.idle:
-        pause.wait(0.01)
-    loop.join_worker(timeout=60)
 
 
 def test_the_menu_row_logs_out_through_the_action_runner(stale_public):
@@ -108,7 +98,7 @@ def test_the_menu_row_logs_out_through_the_action_runner(stale_public):
     docker_row = entries[public_rows[0] + 1]  # Docker's row comes first
     assert docker_row.action == ("logout-public", PUBLIC, "docker-config")
     runner.submit(docker_row.action)
-    _wait_idle(runner, loop)
+    wait_until_idle(runner, loop)
 
     docker_before["auths"].pop(PUBLIC)
     assert json.loads(home.docker_config_path.read_text()) == docker_before
@@ -122,7 +112,7 @@ def test_the_menu_row_logs_out_through_the_action_runner(stale_public):
     podman_row = next(e for e in menu_entries(loop.view(), AutostartView())
                       if e.text == ROW_ACTION)
     runner.submit(podman_row.action)
-    _wait_idle(runner, loop)
+    wait_until_idle(runner, loop)
     assert set(auths(home.podman_auth_path)) == {"quay.io"}
     assert home.podman_auth_path.stat().st_mode == mode
     runner.stop()
@@ -135,10 +125,7 @@ def test_auto_logout_logs_out_once_and_says_so(stale_public, caplog):
     notifier = RecordingNotifier()
     clock = FakeClock(in_(0))
     loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
-    wait = ScriptedWait(clock, timedelta(minutes=3), loop.stop)
-    wait.at(timedelta(seconds=5), lambda: loop.join_worker(timeout=60))
-    loop._wait = wait
-    loop.run()
+    run_three_minutes(loop, clock)
 
     assert PUBLIC not in auths(home.docker_config_path)
     assert set(auths(home.podman_auth_path)) == {"quay.io"}  # 30 min left: within warning

@@ -75,49 +75,34 @@ def test_the_tray_logs_out_of_a_stale_public_login_in_helms_file(stale_public_in
     way): the row under Helm's public.ecr.aws login logs out of Helm's file only."""
     import json
     import stat
-    import threading
 
-    from tests.builders import in_
-    from tests.loop_support import FakeClock, RecordingNotifier
-    from tray_app.service.actions import ActionRunner
-    from tray_app.ui.actions import TrayActions
-    from tray_app.ui.loop import TrayLoop
-    from tray_app.ui.menu import AutostartView, menu_entries
+    from tests.loop_support import ClickedTray
 
     home = stale_public_in_helm
     home.app_config("[renew]\nautomatic = false\n")
     docker_before = home.docker_config_path.read_bytes()
-    notifier = RecordingNotifier()
-    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
-    actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None)
-    runner = ActionRunner(actions.dispatch, after=lambda: None)
-    loop.step()
-    entries = menu_entries(loop.view(), AutostartView())
+    tray = ClickedTray()
+    entries = tray.entries()
     texts = [e.text for e in entries]
     (row,) = [i for i, text in enumerate(texts) if text.startswith(f"{PUBLIC} (helm) - expired")]
     assert entries[row + 1].text == "    Log out: anonymous pulls work"
     assert entries[row + 1].action == ("logout-public", PUBLIC, "helm")
 
-    runner.submit(entries[row + 1].action)
-    pause = threading.Event()
-    while not runner.idle:
-        pause.wait(0.01)
-    loop.join_worker(timeout=60)
-    runner.stop()
+    tray.click(entries[row + 1].action)
+    tray.stop()
 
     document = json.loads(home.helm_config_path.read_text())
     assert document == {"auths": {"ghcr.io": {"auth": "dTpw"}}, "extra": {"kept": [1, None]}}
     assert stat.S_IMODE(home.helm_config_path.stat().st_mode) == 0o640
     assert home.docker_config_path.read_bytes() == docker_before
-    assert notifier.sent[-1][0] == "Logged out of public.ecr.aws"
+    assert tray.notifier.sent[-1][0] == "Logged out of public.ecr.aws"
 
 
 def test_auto_logout_takes_a_stale_public_login_out_of_helms_file(stale_public_in_helm):
     import json
-    from datetime import timedelta
 
     from tests.builders import in_
-    from tests.loop_support import FakeClock, RecordingNotifier, ScriptedWait
+    from tests.loop_support import FakeClock, RecordingNotifier, run_three_minutes
     from tray_app.ui.loop import TrayLoop
 
     home = stale_public_in_helm
@@ -125,10 +110,7 @@ def test_auto_logout_takes_a_stale_public_login_out_of_helms_file(stale_public_i
     notifier = RecordingNotifier()
     clock = FakeClock(in_(0))
     loop = TrayLoop(Paths.from_env(), notifier, clock=clock)
-    wait = ScriptedWait(clock, timedelta(minutes=3), loop.stop)
-    wait.at(timedelta(seconds=5), lambda: loop.join_worker(timeout=60))
-    loop._wait = wait
-    loop.run()
+    run_three_minutes(loop, clock)
 
     assert set(json.loads(home.helm_config_path.read_text())["auths"]) == {"ghcr.io"}
     titles = [title for title, _, _ in notifier.sent]

@@ -6,17 +6,12 @@ click on the public login's row logs out of Podman's file only."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
-from tests.builders import docker_auth, host, in_
-from tests.loop_support import FakeClock, RecordingNotifier
-from tray_app.service.actions import ActionRunner
-from tray_app.settings import Paths
-from tray_app.ui.actions import TrayActions
-from tray_app.ui.loop import TrayLoop
-from tray_app.ui.menu import LOGOUT_PUBLIC_TEXT, PLAIN_FILE_FIX, AutostartView, menu_entries
+from tests.builders import docker_auth, host
+from tests.loop_support import ClickedTray
+from tray_app.ui.menu import LOGOUT_PUBLIC_TEXT, PLAIN_FILE_FIX
 
 DOCKER_HOST = host("222222222222", "eu-central-1")
 HELM_HOST = host("333333333333", "us-west-2")
@@ -50,12 +45,8 @@ def test_status_names_all_three_with_their_fix(laptop):
 
 def test_the_tray_has_each_fix_one_click_away(laptop):
     podman_others = json.loads(laptop.podman_auth_path.read_text())["auths"]["quay.io"]
-    notifier = RecordingNotifier()
-    loop = TrayLoop(Paths.from_env(), notifier, clock=FakeClock(in_(0)))
-    actions = TrayActions(loop, Paths.from_env(), on_quit=lambda: None)
-    runner = ActionRunner(actions.dispatch, after=lambda: None)
-    loop.step()
-    entries = menu_entries(loop.view(), AutostartView())
+    tray = ClickedTray()
+    entries = tray.entries()
     texts = [entry.text for entry in entries]
 
     public_row = next(i for i, text in enumerate(texts) if text.startswith(f"{PUBLIC} (podman)"))
@@ -69,16 +60,12 @@ def test_the_tray_has_each_fix_one_click_away(laptop):
     fixes = [entry for entry in store_notice.submenu if entry.action]
     assert [entry.text for entry in fixes][-1] == PLAIN_FILE_FIX
     assert all(entry.enabled for entry in fixes)
-    ((subject, body, urgent),) = notifier.sent  # one alert for both, urgent
+    ((subject, body, urgent),) = tray.notifier.sent  # one alert for both, urgent
     assert subject == "2 ECR logins need renewing" and urgent
     assert "public.ecr.aws expired" in body and "(log out: anonymous pulls work)" in body, body
     assert "333333333333 us-west-2 (Helm)" in body, body
 
-    runner.submit(logout.action)
-    pause = threading.Event()
-    while not runner.idle:
-        pause.wait(0.01)
-    loop.join_worker(timeout=60)
-    runner.stop()
+    tray.click(logout.action)
+    tray.stop()
     assert json.loads(laptop.podman_auth_path.read_text())["auths"] == {"quay.io": podman_others}
     assert json.loads(laptop.docker_config_path.read_text())["credsStore"] == "desktop"
