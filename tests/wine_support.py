@@ -390,14 +390,11 @@ def tray_display(folder: Path) -> Iterator[TrayDisplay]:
 
 
 def wait_for(check, timeout: float, what: str, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(step)
+    """tests.desktop.wait_until, polling less often: a Wine check is a screenshot or a
+    Windows program."""
+    from tests.desktop import wait_until
+
+    return wait_until(check, timeout, what, step)
 
 
 def post_to_tray_icon(prefix: WinePrefix, message: int, lparam: int) -> Result:
