@@ -352,14 +352,10 @@ class TrayDisplay:
         return path
 
     def stop(self) -> None:
+        from tests.desktops.session import end_process
+
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
+            end_process(process)
 
 
 @contextlib.contextmanager
